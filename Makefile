@@ -1,0 +1,68 @@
+# Healthcare Integration Suite — developer commands. See README.md.
+#
+# Every variable below can be overridden on the command line or from the environment,
+# e.g. `make test PYTHON=.venv/bin/python HC_TEST_DB=hc_ci`.
+
+PYTHON ?= python3
+ODOO ?= $(PYTHON) -m odoo
+HC_TEST_DB ?= hc_test
+HC_DEMO_DB ?= healthcare_demo
+HC_HTTP_PORT ?= 8069
+# Demo-only defaults: never use these values for real data.
+HC_INTEGRATION_KEY ?= ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q=
+HC_DEMO_WEBHOOK_SECRET ?= whsec_ZGVtby13ZWJob29rLXNlY3JldC1jaGFuZ2UtbWUtISE=
+export HC_INTEGRATION_KEY HC_DEMO_WEBHOOK_SECRET
+
+ADDONS := healthcare_integration_base,healthcare_hr_sync,healthcare_rcm_sync
+ADDONS_PATH := $(CURDIR)
+# Optional PostgreSQL connection flags for Odoo (default: local socket, current role).
+DB_ARGS ?=
+ODOO_ARGS = --addons-path=$(ADDONS_PATH) $(DB_ARGS)
+TEST_PATHS ?= healthcare_integration_base/tests healthcare_hr_sync/tests healthcare_rcm_sync/tests tests
+PYTEST_ARGS ?=
+
+.PHONY: help check test demo demo-traffic lint bench clean-test-db
+
+help:
+	@echo "make demo   - create or reuse $(HC_DEMO_DB), install the suite with demo data, start Odoo on :$(HC_HTTP_PORT)"
+	@echo "make test   - fresh database $(HC_TEST_DB), install the suite, run every test with pytest-odoo"
+	@echo "make demo-traffic - play the HRIS, billing system and clearinghouse against the running demo"
+	@echo "make lint   - run the pre-commit hooks on every file"
+	@echo "make bench  - run the benchmarks (they print figures; they are not tests)"
+
+check:
+	@$(PYTHON) -c 'import odoo.release as r; assert r.version_info[:2] == (18, 0), r.version' 2>/dev/null || { \
+	  echo "ERROR: Odoo 18.0 is not importable by '$(PYTHON)'. Install Odoo 18.0 Community and its" >&2; \
+	  echo "       requirements so that '$(PYTHON) -c \"import odoo\"' works (README: Prerequisites)," >&2; \
+	  echo "       or point PYTHON at an interpreter that has it." >&2; exit 2; }
+	@$(PYTHON) -c 'import pytest_odoo, requests, cryptography, jsonschema' 2>/dev/null || { \
+	  echo "ERROR: missing Python requirements: $(PYTHON) -m pip install -r requirements.txt" >&2; exit 2; }
+	@$(PYTHON) tools/check_postgres.py $(DB_ARGS) || { \
+	  echo "ERROR: PostgreSQL does not answer (README: Prerequisites; .ci/run starts it)." >&2; exit 2; }
+
+clean-test-db: check
+	@$(PYTHON) tools/check_postgres.py --drop $(HC_TEST_DB) $(DB_ARGS)
+
+test: clean-test-db
+	@echo "Installing the suite into a fresh database '$(HC_TEST_DB)'..."
+	$(ODOO) -d $(HC_TEST_DB) $(ODOO_ARGS) -i $(ADDONS) --without-demo=all \
+	  --stop-after-init --log-level=warn --no-http
+	$(PYTHON) -m pytest --odoo-database=$(HC_TEST_DB) --odoo-addons-path=$(ADDONS_PATH) \
+	  --odoo-http $(PYTEST_ARGS) $(TEST_PATHS)
+
+demo: check
+	@$(PYTHON) tools/demo_db.py $(HC_DEMO_DB) $(DB_ARGS) || { \
+	  echo "Creating '$(HC_DEMO_DB)' with the suite and its demo data..."; \
+	  $(ODOO) -d $(HC_DEMO_DB) $(ODOO_ARGS) -i $(ADDONS) --stop-after-init --log-level=warn --no-http; }
+	@echo "Odoo starts on http://localhost:$(HC_HTTP_PORT) (database $(HC_DEMO_DB), login admin/admin)."
+	$(ODOO) -d $(HC_DEMO_DB) $(ODOO_ARGS) --db-filter='^$(HC_DEMO_DB)$$' \
+	  --http-port=$(HC_HTTP_PORT) --max-cron-threads=2
+
+demo-traffic:
+	$(PYTHON) tools/demo_sender.py --url http://localhost:$(HC_HTTP_PORT)
+
+lint:
+	$(PYTHON) -m pre_commit run --all-files --show-diff-on-failure
+
+bench: check
+	$(PYTHON) -m pytest -s -p no:cacheprovider benchmarks
