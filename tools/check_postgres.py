@@ -13,7 +13,12 @@ from psycopg2 import sql
 def _connect_kwargs(argv):
     kwargs = {"dbname": "postgres"}
     for arg in argv:
-        for flag, key in (("--db_host=", "host"), ("--db_port=", "port"), ("--db_user=", "user"), ("--db_password=", "password")):
+        for flag, key in (
+            ("--db_host=", "host"),
+            ("--db_port=", "port"),
+            ("--db_user=", "user"),
+            ("--db_password=", "password"),
+        ):
             if arg.startswith(flag):
                 kwargs[key] = arg[len(flag) :]
     return kwargs
@@ -31,7 +36,9 @@ def main(argv):
     conn.autocommit = True
     if drop:
         with conn.cursor() as cr:
-            cr.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(drop)))
+            cr.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(drop))
+            )
     conn.close()
     return 0
 

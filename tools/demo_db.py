@@ -1,9 +1,8 @@
-"""Exit 0 when the demo database exists with the suite installed, 1 otherwise (used by `make demo`)."""
+"""Exit 0 when the demo database has the suite installed, 1 otherwise (used by `make demo`)."""
 
 import sys
 
 import psycopg2
-
 from check_postgres import _connect_kwargs
 
 ADDONS = ("healthcare_integration_base", "healthcare_hr_sync", "healthcare_rcm_sync")
@@ -17,13 +16,18 @@ def main(dbname, argv):
     except psycopg2.OperationalError:
         return 1
     with conn, conn.cursor() as cr:
-        cr.execute("SELECT count(*) FROM ir_module_module WHERE name IN %s AND state = 'installed'", (ADDONS,))
+        cr.execute(
+            "SELECT count(*) FROM ir_module_module WHERE name IN %s AND state = 'installed'",
+            (ADDONS,),
+        )
         installed = cr.fetchone()[0]
     conn.close()
     if installed == len(ADDONS):
         print(f"Reusing database '{dbname}' (the suite is installed).")
         return 0
-    print(f"Database {dbname!r} exists without the whole suite: installing it there.", file=sys.stderr)
+    print(
+        f"Database {dbname!r} exists without the whole suite: installing it there.", file=sys.stderr
+    )
     return 1
 
 

@@ -1,0 +1,130 @@
+import json
+import os
+
+from odoo import api, models
+from odoo.modules.module import get_module_path
+
+from ..exceptions import MappingError
+
+
+class HcIntegrationHandler(models.AbstractModel):
+    """Base of every flow handler: the extension point of the suite.
+
+    To add a flow in another addon, define an abstract model inheriting this one and a
+    ``hc.integration.flow`` data record naming it; nothing in this addon changes::
+
+        class HrEmployeeUpsertHandler(models.AbstractModel):
+            _name = "hc.hr.handler.employee.upsert"
+            _inherit = "hc.integration.handler"
+            _description = "HR: employee upsert"
+            _hc_allowlist = ("employee.external_id", "employee.first_name", ...)
+
+            def _hc_process(self, message):
+                ...  # apply message.payload, raise the engine's errors, never commit
+                return employee
+
+    Ingest-time hooks (``_hc_parse_body`` … ``_hc_effective_date``) run inside the webhook
+    request or the pull: they must be fast, free of side effects and of outgoing calls.
+    ``_hc_process`` runs in the queue processor, in its own savepoint.
+    """
+
+    _name = "hc.integration.handler"
+    _description = "Integration handler"
+
+    #: Default payload allow-list (dotted paths). ``None`` means the handler minimises the
+    #: payload itself in ``_hc_parse_body`` (e.g. an X12 parser keeping no names).
+    _hc_allowlist = ()
+    #: JSON Schemas live in ``<addon>/schemas/<event type>/<version>.json`` of this addon.
+    _hc_schema_module = None
+
+    # ----------------------------------------------------------------------------------
+    # Ingest: parse, validate, minimise, identify (no side effects)
+    # ----------------------------------------------------------------------------------
+    @api.model
+    def _hc_parse_body(self, flow, body, content_type):
+        """Turn the raw request body (bytes) into the payload dict to validate and store.
+
+        Raise ``ValueError`` with a short reason for a malformed body (answered 400).
+        """
+        return json.loads(body)
+
+    @api.model
+    def _hc_default_allowlist(self, flow):
+        return None if self._hc_allowlist is None else list(self._hc_allowlist)
+
+    @api.model
+    def _hc_schema_path(self, flow, version):
+        """Path (for ``file_open``) of the JSON Schema for this flow and version, or None."""
+        module = self._hc_schema_module or self._original_module
+        if not flow.event_type or not version or not module:
+            return None
+        relative = os.path.join(module, "schemas", flow.event_type, f"{version}.json")
+        module_path = get_module_path(module)
+        if not module_path or not os.path.isfile(
+            os.path.join(module_path, "schemas", flow.event_type, f"{version}.json")
+        ):
+            return None
+        return relative
+
+    @api.model
+    def _hc_check_payload(self, flow, payload):
+        """Checks beyond the JSON Schema (e.g. control totals). Returns a list of
+        ``{"path", "message"}`` without payload values."""
+        return []
+
+    @api.model
+    def _hc_ordering_key(self, flow, payload):
+        """Messages with the same key (e.g. one employee) are applied in arrival order."""
+        return
+
+    @api.model
+    def _hc_effective_date(self, flow, payload):
+        """A datetime before which the message must not be applied (effective-dated)."""
+        return
+
+    @api.model
+    def _hc_event_id(self, flow, payload):
+        """The event's own id, for pulled items (webhooks use the ``webhook-id`` header)."""
+        return payload.get("event_id") or payload.get("id")
+
+    # ----------------------------------------------------------------------------------
+    # Processing
+    # ----------------------------------------------------------------------------------
+    def _hc_process(self, message):
+        """Apply ``message.payload``. Return the records created or changed (they are
+        linked to the message), or None. Raise the errors of
+        ``healthcare_integration_base.exceptions``; never commit."""
+        raise NotImplementedError(f"{self._name} does not implement _hc_process")
+
+    # ----------------------------------------------------------------------------------
+    # Helpers for handler authors
+    # ----------------------------------------------------------------------------------
+    @api.model
+    def _hc_map(self, backend, mapping_type, code, required=True):
+        """Resolve one external code (see ``hc.integration.mapping._resolve``)."""
+        return self.env["hc.integration.mapping"]._resolve(backend, mapping_type, code, required)
+
+    @api.model
+    def _hc_map_many(self, backend, codes):
+        """Resolve several codes at once: ``{mapping_type: code}`` → ``{mapping_type: record}``.
+
+        Raises one :class:`MappingError` listing every missing code, so a person can map
+        them all in one go.
+        """
+        mapping = self.env["hc.integration.mapping"]
+        resolved, missing = {}, []
+        for mapping_type, code in codes.items():
+            if not code:
+                resolved[mapping_type] = None
+                continue
+            try:
+                resolved[mapping_type] = mapping._resolve(backend, mapping_type, code)
+            except MappingError as error:
+                missing.extend(error.missing)
+        if missing:
+            raise MappingError(backend, missing)
+        return resolved
+
+    @api.model
+    def _hc_binding(self):
+        return self.env["hc.integration.binding"]

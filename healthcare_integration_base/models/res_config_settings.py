@@ -1,0 +1,60 @@
+import os
+
+from odoo import api, fields, models
+from odoo.tools import config
+
+from .hc_integration_secret import KEY_CONFIG_OPTION, KEY_ENV_VAR
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    hc_processor_lanes = fields.Integer(
+        string="Processing lanes",
+        config_parameter="hc_integration.lanes",
+        default=2,
+        help="Processing crons claiming from the queue in parallel. Give Odoo at least as "
+        "many cron threads (max_cron_threads) for them to run at once.",
+    )
+    hc_batch_size = fields.Integer(
+        string="Claim batch size", config_parameter="hc_integration.batch_size", default=10
+    )
+    hc_lease_seconds = fields.Integer(
+        string="Lease (seconds)",
+        config_parameter="hc_integration.lease_seconds",
+        default=300,
+        help="A claimed message whose worker stopped returns to the queue after this delay.",
+    )
+    hc_payload_retention_days = fields.Integer(
+        string="Keep payloads (days)",
+        config_parameter="hc_integration.payload_retention_days",
+        default=30,
+        help="Payloads of finished messages are purged after this many days; metadata, "
+        "hash and audit entries stay. 0 keeps payloads forever.",
+    )
+    hc_key_configured = fields.Boolean(
+        string="Encryption key configured", compute="_compute_hc_key_configured"
+    )
+
+    @api.depends("company_id")
+    def _compute_hc_key_configured(self):
+        configured = bool(os.environ.get(KEY_ENV_VAR) or config.get(KEY_CONFIG_OPTION))
+        for settings in self:
+            settings.hc_key_configured = configured
+
+    def set_values(self):
+        super().set_values()
+        if self.env.user.has_group("base.group_system"):
+            self.env["hc.integration.processor"].sudo()._sync_lanes(self.hc_processor_lanes or 1)
+            self.env["hc.integration.audit"]._log("config.settings", "integration settings saved")
+
+    def action_hc_rotate_secrets(self):
+        count = self.env["hc.integration.secret"]._rotate_all()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._("%s secret(s) re-encrypted with the primary key.", count),
+            },
+        }

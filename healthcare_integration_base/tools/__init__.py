@@ -1,0 +1,1 @@
+"""Pure-Python helpers (no Odoo imports), easy to test and reuse."""

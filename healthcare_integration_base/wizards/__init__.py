@@ -1,0 +1,1 @@
+from . import hc_integration_exception_ignore
