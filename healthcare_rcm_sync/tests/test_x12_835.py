@@ -10,6 +10,8 @@ Segment positions in ``remit_basic.835`` (1-based, used by the assertions below)
 """
 
 import json
+import random
+import re
 import tracemalloc
 import types
 import unittest
@@ -266,6 +268,21 @@ class TestEnvelopes(unittest.TestCase):
         self.assertEqual([e.code for e in remittance.errors], ["unsupported_transaction"])
         self.assertEqual(remittance.claims, [])
 
+    def test_non_ascii_digits_in_counts(self):
+        text = replace_once(self.basic, "SE*39*0001", "SE*3\u0669*0001")  # Arabic-Indic nine
+        issue = only(x12_835.parse(text).transactions[0].errors)
+        self.assertEqual((issue.position, issue.code), (41, "envelope.se_count"))
+
+    def test_version_4010_interchange_is_read_but_rejected(self):
+        # In 004010, ISA11 is the standards identifier "U", not a repetition separator.
+        text = replace_once(self.basic, "*1200*^*00501*", "*1200*U*00401*")
+        text = text.replace("005010X221A1", "004010X091A1")
+        self.assertIsNone(X12Reader(text).delimiters.repetition)
+        result = x12_835.parse(text)
+        issue = only(result.transactions[0].errors)
+        self.assertEqual((issue.position, issue.code), (3, "unsupported_version"))
+        self.assertIn("005010X221A1", issue.message)
+
     def test_other_implementation_guide_is_rejected(self):
         text = replace_once(self.basic, "ST*835*0001*005010X221A1", "ST*835*0001*004010X091A1")
         issue = only(x12_835.parse(text).transactions[0].errors)
@@ -323,6 +340,36 @@ class TestFatalInput(unittest.TestCase):
 
     def test_wrong_type(self):
         self.assert_fatal(12345, None, "bytes or str")
+
+    def test_random_corruption_never_leaks_another_exception(self):
+        # Deterministic: the same 600 corrupted variants on every run.
+        rng = random.Random(835)
+        texts = (self.basic, fixture("remit_multi.835"))
+        alphabet = "*~:^|>\n\r0123456789.-ACZ \u00b2\u0663\x00\u00e9"
+        outcomes = {"parsed": 0, "fatal": 0}
+        for _ in range(600):
+            chars = list(rng.choice(texts))
+            for _ in range(rng.randint(1, 5)):
+                index = rng.randrange(len(chars))
+                operation = rng.randrange(3)
+                if operation == 0:
+                    chars[index] = rng.choice(alphabet)
+                elif operation == 1:
+                    del chars[index]
+                else:
+                    chars.insert(index, rng.choice(alphabet))
+            try:
+                result = x12_835.parse("".join(chars))
+            except x12_835.X12ParseError as error:
+                self.assertTrue(error.message)
+                outcomes["fatal"] += 1
+                continue
+            outcomes["parsed"] += 1
+            for remittance in result.transactions:
+                json.dumps(remittance.to_dict())
+                self.assertTrue(all(isinstance(e.position, int) for e in remittance.errors))
+        self.assertGreater(outcomes["parsed"], 100)
+        self.assertGreater(outcomes["fatal"], 10)
 
 
 class TestRemittanceContent(unittest.TestCase):
@@ -680,6 +727,14 @@ class TestJsonForm(unittest.TestCase):
         self.assertEqual(
             x12_835.to_canonical_json(x12_835.parse_835_json(json.loads(canonical))), canonical
         )
+
+    def test_documented_example_is_valid_and_canonical(self):
+        doc = x12_835.__doc__
+        example = doc[doc.index('    {\n      "header"') : doc.index("``totals`` is always")]
+        data = json.loads(re.sub(r"#[^\n]*", "", example))  # drop the comments
+        remittance = x12_835.parse_835_json(data)
+        self.assertEqual(remittance.errors, [])
+        self.assertEqual(remittance.to_dict(), data)
 
     def test_canonical_json_is_compact_and_sorted(self):
         canonical = x12_835.to_canonical_json(self.remittance)

@@ -44,7 +44,7 @@ numbers), quantities decimal strings, dates ISO ``"2026-03-01"``; absent values 
         "payer": {"id": "PAYER01", "name": "ACME HEALTH"},  # N1*PR N104 (else REF*2U), N102
         "payee": {"id_qualifier": "XX", "id": "1234567893", "name": "CITY CLINIC",
                   "npi": "1234567893", "tax_id": "123456789"},  # N1*PE, REF*TJ
-        "payment": {"handling_code": "C", "amount": "130.00", "credit_debit": "C",
+        "payment": {"handling_code": "C", "amount": "120.00", "credit_debit": "C",
                     "method": "ACH", "date": "2026-03-01", "currency": "USD"},  # BPR, CUR02
         "trace": {"number": "EFT0001", "originator": "1123456789"}  # TRN02, TRN03
       },
@@ -63,7 +63,7 @@ numbers), quantities decimal strings, dates ISO ``"2026-03-01"``; absent values 
         "corrected_priority_payer": null,           # NM1*PR {"id", "name"}
         "remarks": ["N130"],                        # MOA/MIA remark codes
         "amounts": {"AU": "150.00"},                # AMT qualifier -> amount
-        "adjustments": [{"group": "PR", "reason": "2", "amount": "20.00", "quantity": null}],
+        "adjustments": [],                          # claim-level CAS
         "services": [{
           "procedure": {"qualifier": "HC", "code": "99213", "modifiers": ["25"]},  # SVC01
           "submitted_procedure": null,              # SVC06
@@ -73,19 +73,26 @@ numbers), quantities decimal strings, dates ISO ``"2026-03-01"``; absent values 
           "line_control_number": "L1",              # REF*6R
           "remarks": ["M15"],                       # LQ*HE
           "amounts": {"B6": "150.00"},              # AMT
-          "adjustments": [{"group": "CO", "reason": "45", "amount": "50.00",
-                           "quantity": null}]
+          "adjustments": [                          # service-level CAS
+            {"group": "CO", "reason": "45", "amount": "50.00", "quantity": null},
+            {"group": "PR", "reason": "2", "amount": "20.00", "quantity": null}
+          ]
         }]
       }],
       "provider_adjustments": [{"provider_id": "1234567893", "fiscal_date": "2026-12-31",
                                 "reason": "WO", "reference": "ABC123", "amount": "10.00"}],
       "totals": {"claim_count": 1, "claims_charged": "200.00", "claims_paid": "130.00",
-                 "plb_total": "10.00", "expected_payment": "120.00", "difference": "10.00"}
+                 "plb_total": "10.00", "expected_payment": "120.00", "difference": "0.00"}
     }
 
 ``totals`` is always recomputed (ignored on input); ``difference`` = signed payment amount -
 ``expected_payment`` and is ``"0.00"`` for a balanced transaction. Fields not listed here are
-dropped from JSON input.
+dropped from JSON input. Required in JSON input: ``header.payer`` and ``header.payee`` (each with
+an ``id`` or a ``name``), ``header.payment`` ``handling_code``, ``amount``, ``credit_debit`` and
+``date``, ``header.trace.number``; per claim ``claim_id``, ``status``, ``charged``, ``paid``; per
+service line ``procedure`` (``qualifier``, ``code``), ``charged``, ``paid``; per adjustment
+``group``, ``reason``, ``amount``; per provider adjustment ``provider_id``, ``fiscal_date``,
+``reason``, ``amount``. ``claims`` and ``provider_adjustments`` may be empty.
 """
 
 import datetime
@@ -174,8 +181,11 @@ _ENVELOPE_IDS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
 _CACHE_SIZE = 4096
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
-_AMOUNT_RE = re.compile(r"-?(?:\d+(?:\.(\d*))?|\.(\d+))")
-_ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# ASCII digits only: ``\d`` and ``str.isdigit`` also accept other scripts' digits.
+_AMOUNT_RE = re.compile(r"-?(?:[0-9]+(?:\.([0-9]*))?|\.([0-9]+))")
+_ISO_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_COUNT_RE = re.compile(r"[0-9]{1,10}")
+_CURRENCY_RE = re.compile(r"[A-Z]{3}")
 
 # Parsing contexts (where in the 835 the last segment was).
 _HEADER, _PAYER, _PAYEE, _LX, _CLAIM, _SERVICE, _SUMMARY = range(7)
@@ -206,7 +216,7 @@ def _parse_quantity(value):
 
 def _parse_x12_date(value):
     """Return ``(date, None)`` for a CCYYMMDD string, or ``(None, problem)``."""
-    if len(value) != 8 or not value.isdigit():
+    if len(value) != 8 or not value.isascii() or not value.isdigit():
         return None, "is not a date in CCYYMMDD form"
     try:
         return datetime.date(int(value[:4]), int(value[4:6]), int(value[6:])), None
@@ -717,6 +727,11 @@ def _opt(elements, index):
     return (elements[index] or None) if index < len(elements) else None
 
 
+def _count_is(value, expected):
+    """Whether the count element ``value`` (SE01, GE01, IEA01) states ``expected``."""
+    return _COUNT_RE.fullmatch(value) is not None and int(value) == expected
+
+
 def _code(elements, index):
     """Like :func:`_opt` for code values, interned: codes repeat on every claim."""
     value = elements[index] if index < len(elements) else ""
@@ -915,7 +930,7 @@ class _TransactionBuilder:
         if self.remittance.payment is None:
             return self.unexpected(position, el, "must follow BPR")
         currency = _el(el, 2)
-        if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
+        if not _CURRENCY_RE.fullmatch(currency):
             self.error(
                 position, "CUR", f"CUR02 {currency!r} is not an ISO 4217 code", "invalid_code"
             )
@@ -1188,7 +1203,7 @@ class _TransactionBuilder:
         else:
             self.count += 1
             count = _el(elements, 1)
-            if not count.isdigit() or int(count) != self.count:
+            if not _count_is(count, self.count):
                 self.error(
                     position,
                     "SE",
@@ -1290,7 +1305,7 @@ class _FileParser:
             )
         else:
             count = _el(elements, 1)
-            if not count.isdigit() or int(count) != len(group["transactions"]):
+            if not _count_is(count, len(group["transactions"])):
                 self.envelope_error(
                     position,
                     "GE",
@@ -1337,7 +1352,7 @@ class _FileParser:
         if self.group is not None:
             self._close_group(position, None)
         count = _el(elements, 1)
-        if not count.isdigit() or int(count) != interchange["groups"]:
+        if not _count_is(count, interchange["groups"]):
             self.envelope_error(
                 position,
                 "IEA",
@@ -1695,7 +1710,7 @@ class _JsonReader:
                 currency=self.text(payment, "currency", f"{p}/currency") or "USD",
             )
             currency = remittance.payment.currency
-            if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
+            if not _CURRENCY_RE.fullmatch(currency):
                 self.error(f"{p}/currency", f"{currency!r} is not an ISO 4217 code", "invalid_code")
         trace = self.mapping(header, "trace", "/header/trace")
         if trace is not None:

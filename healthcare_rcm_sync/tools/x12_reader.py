@@ -52,10 +52,10 @@ class X12ParseError(ValueError):
 
 
 class Delimiters(NamedTuple):
-    """The four delimiters of one interchange."""
+    """The delimiters of one interchange (``repetition`` is ``None`` before version 00501)."""
 
     element: str
-    repetition: str
+    repetition: str | None
     component: str
     segment: str
 
@@ -106,11 +106,15 @@ def _read_isa(text, start, position):
             "ISA",
         )
     repetition, component, terminator = header[82], header[104], header[105]
+    if repetition.isalnum():
+        # Before 005010, ISA11 was a standards identifier ("U"), not a repetition separator.
+        repetition = None
     delimiters = Delimiters(element, repetition, component, terminator)
-    if len(set(delimiters)) != 4 or any(c.isalnum() or c == " " for c in delimiters):
+    used = [c for c in delimiters if c is not None]
+    if len(set(used)) != len(used) or any(c.isalnum() or c == " " for c in used):
         raise X12ParseError(
-            "ISA delimiters must be four distinct non-alphanumeric characters, got element "
-            f"{element!r}, repetition {repetition!r}, component {component!r}, "
+            "ISA delimiters must be distinct characters other than letters, digits and space; "
+            f"got element {element!r}, repetition {repetition!r}, component {component!r}, "
             f"segment {terminator!r}",
             position,
             "ISA",
