@@ -41,7 +41,9 @@ class HcIntegrationMapping(models.Model):
     )
     external_code = fields.Char(required=True, index=True)
     label = fields.Char(help="What the external system calls this code.")
-    target_model = fields.Char(compute="_compute_target_model")
+    target_model_id = fields.Many2one(
+        "ir.model", string="Target model", compute="_compute_target_model_id"
+    )
     target_ref = fields.Reference(
         selection="_selection_target_models",
         string="Maps to",
@@ -97,10 +99,12 @@ class HcIntegrationMapping(models.Model):
         return [(model.model, model.name) for model in models_]
 
     @api.depends("mapping_type")
-    def _compute_target_model(self):
+    def _compute_target_model_id(self):
         targets = self._mapping_target_models()
+        ir_model = self.env["ir.model"].sudo()
         for mapping in self:
-            mapping.target_model = targets.get(mapping.mapping_type)
+            model = targets.get(mapping.mapping_type)
+            mapping.target_model_id = ir_model._get_id(model) if model else False
 
     @api.depends("state")
     def _compute_state_order(self):
@@ -118,7 +122,7 @@ class HcIntegrationMapping(models.Model):
                 continue
             if mapping.target_ref and mapping.target_ref.display_name == mapping.target_name:
                 continue
-            model = mapping.target_model
+            model = self._mapping_target_models().get(mapping.mapping_type)
             if not model or model not in self.env:
                 raise ValidationError(
                     self.env._(

@@ -121,6 +121,7 @@ class HcIntegrationProcessor(models.AbstractModel):
         come, its flow is not paused, and no earlier message with the same ordering key is
         still on its way (messages effective in the future do not block later ones).
         """
+        self._read_committed_if_fresh()
         now = fields.Datetime.now()
         owner = f"{socket.gethostname()}:{os.getpid()}:{lane}:{uuid.uuid4().hex[:8]}"
         lease = now + timedelta(seconds=self._get_param("lease_seconds", 300))
@@ -165,6 +166,21 @@ class HcIntegrationProcessor(models.AbstractModel):
                 "message.processing", messages, f"pending → processing (lane {lane})"
             )
         return messages
+
+    @api.model
+    def _read_committed_if_fresh(self):
+        """Run the claim in READ COMMITTED when it starts the transaction.
+
+        Odoo transactions are REPEATABLE READ: there, a row another worker claimed and
+        committed after this transaction's snapshot makes ``FOR UPDATE SKIP LOCKED`` fail
+        with a serialization error instead of skipping it. READ COMMITTED is the isolation
+        the SKIP LOCKED queue pattern is meant for; handlers still run in REPEATABLE READ
+        (each message gets a new transaction).
+        """
+        connection = getattr(self.env.cr, "_cnx", None)
+        status = getattr(getattr(connection, "info", None), "transaction_status", None)
+        if status == psycopg2.extensions.TRANSACTION_STATUS_IDLE:
+            self.env.cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
 
     @api.model
     def _count_due(self, direction="inbound"):
@@ -249,11 +265,16 @@ class HcIntegrationProcessor(models.AbstractModel):
         """Lock the message row for the time of its processing, so the lease reaper never
         takes a message from a live worker; False if it is no longer ours."""
         owner = message.lease_owner
-        self.env.cr.execute(
-            "SELECT state, lease_owner FROM hc_integration_message WHERE id = %s FOR UPDATE",
-            (message.id,),
-        )
-        row = self.env.cr.fetchone()
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    "SELECT state, lease_owner FROM hc_integration_message "
+                    "WHERE id = %s FOR UPDATE",
+                    (message.id,),
+                )
+                row = self.env.cr.fetchone()
+        except psycopg2.errors.SerializationFailure:
+            row = None  # changed by another worker (lease reaper) since our snapshot
         message.invalidate_recordset()
         if not row or row[0] != "processing" or (owner and row[1] != owner):
             _logger.info("Message %s is no longer ours (%s), skipped", message.id, row)
@@ -317,7 +338,8 @@ class HcIntegrationProcessor(models.AbstractModel):
             return
         if delay is None:
             delay = full_jitter_delay(message.attempts, flow.backoff_base, flow.backoff_cap)
-        next_at = fields.Datetime.now() + timedelta(seconds=delay)
+        # whole seconds: Datetime.now() has none, and a stored fraction would delay the retry
+        next_at = fields.Datetime.now() + timedelta(seconds=int(delay))
         message._hc_transition(
             "retry",
             summary=f"attempt {message.attempts} failed, next at {next_at:%Y-%m-%d %H:%M:%S}: "
@@ -420,6 +442,8 @@ class HcIntegrationProcessor(models.AbstractModel):
     def _cron_maintenance(self):
         """Return expired leases to the queue, time out waits, release satisfied waits,
         seal the audit log."""
+        if not _testing():
+            self.env.cr.commit()  # start fresh so the lease reaper claims in READ COMMITTED
         expired = self._release_expired_leases()
         timed_out = self._expire_waits()
         released = self._release_satisfied_waits()
@@ -436,6 +460,7 @@ class HcIntegrationProcessor(models.AbstractModel):
     @api.model
     def _release_expired_leases(self):
         """Messages whose worker died (lease expired, row not locked by a live worker)."""
+        self._read_committed_if_fresh()
         self.env.flush_all()
         self.env.cr.execute(
             """SELECT id FROM hc_integration_message

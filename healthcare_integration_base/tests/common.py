@@ -1,0 +1,92 @@
+"""Shared setup of the engine tests: a backend, a flow on the sample handler, helpers to
+enqueue and process messages inside the test transaction."""
+
+import os
+import uuid
+from datetime import timedelta
+from unittest.mock import patch
+
+from odoo import fields
+from odoo.tests import TransactionCase
+
+TEST_KEY = "dGVzdC1rZXktZm9yLWhlYWx0aGNhcmUtc3VpdGUtMDE="  # 32 bytes, tests only
+
+
+def key_patch(value=TEST_KEY):
+    """Configure the encryption key for the duration of a test (environment variable)."""
+    return patch.dict(os.environ, {"HC_INTEGRATION_KEY": value})
+
+
+class IntegrationCase(TransactionCase):
+    """A backend ``test_backend`` with a realtime flow ``contacts`` on the sample handler."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        key = key_patch()
+        key.start()
+        cls.addClassCleanup(key.stop)
+        cls.Message = cls.env["hc.integration.message"]
+        cls.Processor = cls.env["hc.integration.processor"]
+        cls.Audit = cls.env["hc.integration.audit"]
+        cls.Mapping = cls.env["hc.integration.mapping"]
+        cls.Binding = cls.env["hc.integration.binding"]
+        cls.backend = cls.env["hc.integration.backend"].create(
+            {"name": "Test HRIS", "code": "test_backend", "backend_type": "hris"}
+        )
+        cls.flow = cls.env["hc.integration.flow"].create(
+            {
+                "name": "Contacts",
+                "code": "contacts",
+                "backend_id": cls.backend.id,
+                "handler_model": "hc.integration.handler.sample",
+                "event_type": "contact.upsert",
+                "sync_mode": "realtime",
+                "max_attempts": 3,
+                "backoff_base": 10,
+                "backoff_cap": 60,
+                "dependency_timeout_minutes": 60,
+            }
+        )
+        cls.category = cls.env["res.partner.category"].create({"name": "VIP tag"})
+
+    # helpers ------------------------------------------------------------------------------
+    def payload(self, external_id="C1", name="Ann Example", occurred_at=None, **extra):
+        contact = {"external_id": external_id, "name": name}
+        contact.update(extra.pop("contact", {}))
+        body = {
+            "event_type": "contact.upsert",
+            "schema_version": "1.0",
+            "occurred_at": occurred_at or fields.Datetime.now().isoformat() + "Z",
+            "contact": contact,
+        }
+        body.update(extra)
+        return body
+
+    def enqueue(self, payload=None, event_id=None, flow=None, **kwargs):
+        message, status = self.Message._hc_enqueue(
+            flow or self.flow,
+            payload or self.payload(**kwargs),
+            external_id=event_id or f"evt-{uuid.uuid4().hex[:12]}",
+        )
+        self.assertEqual(status, "created")
+        return message
+
+    def process(self, direction="inbound"):
+        """Run one processing pass (a lane without commits, as in tests)."""
+        processed = 0
+        while True:
+            done = self.Processor._cron_process_queue(lane=1, direction=direction)
+            processed += done
+            if not done:
+                return processed
+
+    def partner_of(self, external_id, backend=None):
+        return self.Binding._find_record(
+            backend or self.backend, "contact", external_id, "res.partner"
+        )
+
+    @staticmethod
+    def later(**delta):
+        return fields.Datetime.now() + timedelta(**delta)
