@@ -120,6 +120,10 @@ class HcIntegrationProcessor(models.AbstractModel):
         A message is due when it is pending or due for retry, its next attempt time has
         come, its flow is not paused, and no earlier message with the same ordering key is
         still on its way (messages effective in the future do not block later ones).
+        A ``waiting`` message does not hold its key, like one in ``exception``: what it waits
+        for may be the next message of that very key (an update that arrived before the
+        hire of its employee), and handlers keep late-released, older events from
+        overwriting newer data with the bindings' stale check.
         """
         self._read_committed_if_fresh()
         now = fields.Datetime.now()
@@ -149,7 +153,7 @@ class HcIntegrationProcessor(models.AbstractModel):
                          WHERE e.backend_id = c.backend_id
                            AND e.ordering_key = c.ordering_key
                            AND e.id < c.id
-                           AND e.state IN ('pending', 'retry', 'processing', 'waiting')
+                           AND e.state IN ('pending', 'retry', 'processing')
                            AND (e.effective_at IS NULL OR e.effective_at <= %(now)s)))
                  ORDER BY c.priority, c.id
                  LIMIT %(limit)s
@@ -286,6 +290,9 @@ class HcIntegrationProcessor(models.AbstractModel):
         flow = message.flow_id
         try:
             handler = flow._get_handler()
+            # exceptions a successful run resolves; those the handler opens itself as
+            # follow-ups (e.g. "the leaver still has direct reports") stay open
+            open_before = message.exception_ids.filtered(lambda e: e.state == "open")
             with self.env.cr.savepoint():
                 result = handler.with_context(hc_message_id=message.id)._hc_process(message)
                 if result:
@@ -315,7 +322,7 @@ class HcIntegrationProcessor(models.AbstractModel):
             self._on_retryable(message, f"unexpected error ({type(error).__name__})", None)
         else:
             message._hc_transition("done", **message._hc_finish_values())
-            message.exception_ids.filtered(lambda e: e.state == "open")._close(
+            open_before.filtered(lambda e: e.state == "open")._close(
                 "resolved", self.env._("The message was processed successfully.")
             )
 
