@@ -14,4 +14,6 @@ from . import hc_integration_binding
 from . import hc_integration_mapping
 from . import hc_integration_exception
 from . import hc_integration_alert
+from . import hc_integration_webhook_hit
+from . import hc_integration_webhook
 from . import res_config_settings

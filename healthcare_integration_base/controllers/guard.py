@@ -1,0 +1,139 @@
+"""Problem answers for ``/healthcare/`` when Odoo itself would answer with an HTML page.
+
+Odoo builds some answers before (or instead of) calling a controller: when PostgreSQL is
+down it fails to open a cursor and answers ``500`` (or, when it cannot even choose a
+database, serves the request without one and answers ``404``); a wrong method, an
+unknown path under the prefix or a refused API key get werkzeug's HTML pages. The
+sending systems of the suite expect ``application/problem+json`` everywhere and, when
+the database is unavailable, ``503`` with ``Retry-After`` so that they retry later
+instead of giving up on the event.
+
+There is no hook for this in Odoo 18 (``ir.http`` needs a registry and a cursor, which is
+exactly what is missing), so this module wraps two methods of :class:`odoo.http.Request`
+when it is imported:
+
+* ``_serve_db``: exceptions escaping it for a ``/healthcare/`` path become problems —
+  database errors (``OperationalError``, ``InterfaceError``, pool exhausted, registry
+  unusable; also serialization failures left after Odoo's retries) become ``503``;
+  werkzeug HTTP errors keep their status and headers; anything else is a ``500``
+  problem without traceback (the traceback is logged).
+* ``_serve_nodb``: a ``/healthcare/`` path served without a database means none could be
+  opened (the database is down or not selected by ``--database``/``--db-filter``):
+  ``503``.
+
+Every other path is untouched. The wrappers are installed once per process; the guard is
+active as soon as the addon's Python code is imported, i.e. once a registry with the
+addon has been loaded — or from the start when the server is run with
+``--load=base,web,healthcare_integration_base``.
+"""
+
+import logging
+
+import psycopg2
+from psycopg2.pool import PoolError
+from werkzeug.exceptions import HTTPException
+
+from odoo import http
+from odoo.exceptions import AccessDenied, AccessError, UserError
+
+from ..tools import problem as problems
+
+_logger = logging.getLogger(__name__)
+
+PREFIX = "/healthcare/"
+#: Seconds a sender should wait before retrying when the database is unavailable.
+RETRY_AFTER_UNAVAILABLE = 30
+DATABASE_ERRORS = (
+    psycopg2.OperationalError,
+    psycopg2.InterfaceError,
+    PoolError,
+    http.RegistryError,
+)
+_MARK = "_hc_integration_guard"
+
+
+def problem_response(status, detail, *, headers=None, reason=None, **extra):
+    """A complete ``application/problem+json`` response (usable without a database)."""
+    body = problems.dumps(problems.problem(status, detail, reason=reason, **extra))
+    response = http.Response(body, status=status, content_type=problems.PROBLEM_CONTENT_TYPE)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def unavailable_response():
+    return problem_response(
+        503,
+        "The database is unavailable; retry later.",
+        headers={"Retry-After": str(RETRY_AFTER_UNAVAILABLE)},
+    )
+
+
+def _from_http_exception(exc):
+    headers = {
+        name: value
+        for name, value in exc.get_headers()
+        if name.lower() not in ("content-type", "content-length")
+    }
+    detail = exc.description if isinstance(exc.description, str) else None
+    return problem_response(exc.code, detail or exc.name, headers=headers)
+
+
+def _is_ours(request):
+    try:
+        return request.httprequest.path.startswith(PREFIX)
+    except Exception:  # noqa: BLE001 - never let the guard itself fail a request
+        return False
+
+
+def _guarded_serve_db(original):
+    def _serve_db(self):
+        if not _is_ours(self):
+            return original(self)
+        try:
+            return original(self)
+        except HTTPException as exc:
+            if exc.code is None:  # a complete response raised through abort()
+                raise
+            return _from_http_exception(exc)
+        except DATABASE_ERRORS as exc:
+            _logger.warning(
+                "%s: database unavailable (%s), answered 503",
+                self.httprequest.path,
+                type(exc.__cause__ or exc).__name__,
+            )
+            return unavailable_response()
+        except (AccessDenied, AccessError):
+            return problem_response(403, "Access denied.", title="Forbidden", reason="forbidden")
+        except UserError:
+            return problem_response(400, "The request cannot be processed.")
+        except Exception:
+            _logger.exception("%s: unexpected error, answered 500", self.httprequest.path)
+            return problem_response(500, "An unexpected error occurred; it was logged.")
+
+    _serve_db.__wrapped__ = original
+    setattr(_serve_db, _MARK, True)
+    return _serve_db
+
+
+def _guarded_serve_nodb(original):
+    def _serve_nodb(self):
+        if not _is_ours(self):
+            return original(self)
+        _logger.warning("%s: no database could be opened, answered 503", self.httprequest.path)
+        return unavailable_response()
+
+    _serve_nodb.__wrapped__ = original
+    setattr(_serve_nodb, _MARK, True)
+    return _serve_nodb
+
+
+def install():
+    """Wrap ``Request._serve_db`` and ``Request._serve_nodb`` once per process."""
+    for name, factory in (("_serve_db", _guarded_serve_db), ("_serve_nodb", _guarded_serve_nodb)):
+        current = getattr(http.Request, name)
+        if not getattr(current, _MARK, False):
+            setattr(http.Request, name, factory(current))
+
+
+install()

@@ -1,0 +1,324 @@
+import json
+import logging
+import re
+
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
+
+from odoo import SUPERUSER_ID, api, models
+from odoo.exceptions import UserError
+
+from ..tools import problem as problems
+from ..tools import standard_webhooks
+from ..tools.payload import json_depth, sha256_hex
+from ..tools.tracecontext import make_traceparent, new_trace_id, parse_traceparent
+
+_logger = logging.getLogger(__name__)
+
+#: Content types accepted per flow payload format (RFC 8259 JSON is UTF-8 only).
+CONTENT_TYPES = {
+    "json": ("application/json",),
+    "x12": ("application/edi-x12", "text/plain"),
+}
+#: Deeper JSON is refused as malformed: no canonical event nests beyond a few levels, and
+#: deep nesting is a classic way to make parsers and validators burn CPU or recurse.
+MAX_JSON_DEPTH = 32
+_SAFE_CODE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+class WebhookRejection(Exception):
+    """A delivery refused with an HTTP status; ``detail`` is safe to send back (it never
+    holds payload values or secrets)."""
+
+    def __init__(self, status, detail, *, reason=None, errors=None, headers=None, audit=None):
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.reason = reason
+        self.errors = errors
+        self.headers = headers or {}
+        #: what the audit entry says, when it should say more than ``detail``
+        self.audit = audit
+
+
+def _strict_json(text):
+    def refuse_constant(name):
+        raise ValueError(f"{name} is not valid JSON")
+
+    return json.loads(text, parse_constant=refuse_constant)
+
+
+def _safe_code(value):
+    """A URL segment fit for an audit summary (codes only, bounded)."""
+    return _SAFE_CODE.sub("?", str(value or ""))[:64]
+
+
+class HcIntegrationWebhook(models.AbstractModel):
+    """Receives Standard Webhooks deliveries for ``/healthcare/webhook/<backend>/<flow>``.
+
+    The controller only hands over what it received; everything else is here, testable
+    without HTTP. "Persist, then process": a delivery is authenticated (fail closed),
+    checked (size, type, JSON, schema), minimised and inserted idempotently; the processor
+    applies it later. Nothing here calls out: Odoo may re-run the whole request after a
+    serialization failure (e.g. two deliveries of the same event racing each other).
+    """
+
+    _name = "hc.integration.webhook"
+    _description = "Inbound webhook receiver"
+
+    # ------------------------------------------------------------------------------------
+    # Entry points
+    # ------------------------------------------------------------------------------------
+    @api.model
+    def _hc_receive(self, backend_code, flow_code, headers, body, content_type):
+        """Handle one delivery and return ``(status, body_dict, headers_dict)``.
+
+        ``headers`` is a mapping of the request headers (any case); ``body`` the raw bytes,
+        or a callable ``body(limit)`` returning them, so that the caller reads the request
+        only once the flow's size limit is known (it may raise werkzeug's
+        ``RequestEntityTooLarge``). Rejections come back as RFC 9457 problem dicts, each
+        audited (without payload) as ``webhook.rejected``.
+        """
+        headers = {str(key).lower(): value for key, value in (headers or {}).items()}
+        receiver = self._hc_as_backend()
+        incoming = parse_traceparent(headers.get("traceparent"))
+        trace_id = incoming[0] if incoming else new_trace_id()
+        context = {"backend": None, "flow": None, "trace_id": trace_id}
+        try:
+            status, answer, message = receiver._hc_receive_checked(
+                backend_code, flow_code, headers, body, content_type, context
+            )
+        except WebhookRejection as rejection:
+            return receiver._hc_reject(rejection, backend_code, flow_code, context)
+        out_headers = {"traceparent": make_traceparent(message.trace_id or trace_id)}
+        if status == 202:
+            out_headers["Location"] = f"/healthcare/api/v1/messages/{message.external_id}"
+        return status, answer, out_headers
+
+    @api.model
+    def _hc_body_limit(self, backend_code, flow_code):
+        """The size limit (bytes) of an active inbound flow, or None when unknown."""
+        flow = self._hc_as_backend()._hc_find_flow(backend_code, flow_code)
+        return flow.max_body_bytes if flow else None
+
+    # ------------------------------------------------------------------------------------
+    # Steps
+    # ------------------------------------------------------------------------------------
+    def _hc_as_backend(self):
+        """This model as the integration machinery acting for a backend: a narrow sudo
+        (this model's methods only) whose audit entries name the backend as actor."""
+        env = self.env
+        if env.uid is None:  # auth='none' routes have no user at all
+            env = env(user=SUPERUSER_ID)
+        return self.with_env(env).sudo().with_context(hc_actor="backend")
+
+    @api.model
+    def _hc_find_flow(self, backend_code, flow_code):
+        """The active inbound flow of an active backend, or an empty recordset."""
+        if not backend_code or not flow_code:
+            return self.env["hc.integration.flow"]
+        return self.env["hc.integration.flow"].search(
+            [
+                ("backend_id.code", "=", str(backend_code)),
+                ("backend_id.active", "=", True),
+                ("code", "=", str(flow_code)),
+                ("direction", "=", "inbound"),
+            ],
+            limit=1,
+        )
+
+    @api.model
+    def _hc_receive_checked(self, backend_code, flow_code, headers, body, content_type, context):
+        flow = self._hc_find_flow(backend_code, flow_code)
+        if not flow:
+            raise WebhookRejection(404, "No active inbound flow at this address.")
+        backend = flow.backend_id
+        context.update(backend=backend, flow=flow)
+        self._hc_check_content_type(flow, content_type)
+        raw = self._hc_read_body(flow, headers, body)
+        self._hc_verify_signature(backend, headers, raw)
+        retry_after = self.env["hc.integration.webhook.hit"]._hc_check_and_record(backend)
+        if retry_after:
+            raise WebhookRejection(
+                429,
+                f"Rate limit of {backend.rate_limit_per_minute} deliveries per minute reached.",
+                headers={"Retry-After": str(retry_after)},
+            )
+        payload = self._hc_parse(flow, raw, content_type)
+        errors = flow._validate_payload(payload)
+        if errors:
+            raise WebhookRejection(
+                422,
+                f"The event does not match the contract of flow {flow.code} "
+                f"({len(errors)} error(s)).",
+                reason="schema",
+                errors=errors,
+            )
+        event_id = headers["webhook-id"].strip()
+        message, status = self.env["hc.integration.message"]._hc_enqueue(
+            flow,
+            payload,
+            external_id=event_id,
+            content_hash=sha256_hex(raw),
+            traceparent=headers.get("traceparent"),
+        )
+        if status == "conflict":
+            raise WebhookRejection(
+                422,
+                "This webhook-id was already received with a different body; a new event "
+                "needs a new id.",
+                reason="idempotency_conflict",
+            )
+        if status == "duplicate":
+            self.env["hc.integration.audit"]._log(
+                "webhook.duplicate",
+                f"flow={flow.code}: event delivered again, answered with the original message",
+                message=message,
+                backend=backend,
+                trace_id=message.trace_id,
+            )
+            return 200, self._hc_accepted_body(message, "duplicate"), message
+        return 202, self._hc_accepted_body(message, "accepted"), message
+
+    @api.model
+    def _hc_accepted_body(self, message, status):
+        return {
+            "message_id": message.id,
+            "event_id": message.external_id,
+            "status": status,
+            "state": message.state,
+        }
+
+    @api.model
+    def _hc_check_content_type(self, flow, content_type):
+        mimetype, _, params = (content_type or "").partition(";")
+        mimetype = mimetype.strip().lower()
+        accepted = CONTENT_TYPES.get(flow.payload_format, ())
+        if mimetype not in accepted:
+            raise WebhookRejection(
+                415,
+                f"Flow {flow.code} accepts {' or '.join(accepted)} bodies.",
+                headers={"Accept-Post": ", ".join(accepted)},
+            )
+        charset = re.search(r"charset\s*=\s*\"?([\w-]+)", params, re.IGNORECASE)
+        if charset and charset.group(1).lower() not in ("utf-8", "utf8", "us-ascii", "ascii"):
+            raise WebhookRejection(415, "Bodies must be encoded in UTF-8.")
+
+    @api.model
+    def _hc_read_body(self, flow, headers, body):
+        """The raw body, never more than the flow's ``max_body_bytes`` (+1 to detect
+        overflow): refused from ``Content-Length`` before reading, and while reading when
+        the length is not announced (chunked transfer)."""
+        limit = flow.max_body_bytes
+        declared = headers.get("content-length")
+        if declared not in (None, ""):
+            try:
+                declared = int(declared)
+            except (TypeError, ValueError):
+                raise WebhookRejection(400, "Invalid Content-Length header.") from None
+            if declared > limit:
+                raise WebhookRejection(413, f"The body exceeds {limit} bytes.")
+        if callable(body):
+            try:
+                body = body(limit)
+            except RequestEntityTooLarge:
+                raise WebhookRejection(413, f"The body exceeds {limit} bytes.") from None
+            except ClientDisconnected:
+                raise WebhookRejection(400, "The body could not be read completely.") from None
+        body = body or b""
+        if isinstance(body, str):
+            body = body.encode()
+        if len(body) > limit:
+            raise WebhookRejection(413, f"The body exceeds {limit} bytes.")
+        return body
+
+    @api.model
+    def _hc_verify_signature(self, backend, headers, raw):
+        try:
+            secrets = backend._get_webhook_secrets()
+        except UserError:
+            # no or wrong encryption key: we cannot check anything, the sender should retry
+            _logger.error("Backend %s: webhook secrets cannot be decrypted", backend.code)
+            raise WebhookRejection(
+                503,
+                "Signatures cannot be verified at the moment; retry later.",
+                headers={"Retry-After": "60"},
+                audit="signing secrets cannot be decrypted (encryption key?)",
+            ) from None
+        if not secrets:
+            raise WebhookRejection(
+                401, "No valid signature.", audit="no signing secret configured (fail closed)"
+            )
+        try:
+            standard_webhooks.verify(secrets, headers, raw, tolerance=backend.timestamp_tolerance)
+        except standard_webhooks.WebhookVerificationError as error:
+            raise WebhookRejection(401, str(error), reason="signature") from None
+
+    @api.model
+    def _hc_parse(self, flow, raw, content_type):
+        """Parse the body into the payload dict; every failure is a 400."""
+        handler = flow._get_handler()
+        try:
+            if flow.payload_format == "json":
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise ValueError("the body is not valid UTF-8") from None
+                payload = _strict_json(text)
+                if json_depth(payload, MAX_JSON_DEPTH):
+                    raise ValueError(f"the JSON nests deeper than {MAX_JSON_DEPTH} levels")
+                if not isinstance(payload, dict):
+                    raise ValueError("the body must be a JSON object")
+            if flow.payload_format != "json" or self._hc_handler_parses(handler):
+                payload = handler._hc_parse_body(flow, raw, content_type)
+        except RecursionError:
+            raise WebhookRejection(400, "The JSON nests too deeply.") from None
+        except ValueError as error:
+            detail = str(error) if not isinstance(error, json.JSONDecodeError) else None
+            raise WebhookRejection(
+                400, f"Malformed body: {detail or 'invalid JSON (' + error.msg + ')'}."
+            ) from None
+        except Exception as error:  # noqa: BLE001 - a bad body is never a 500
+            _logger.warning(
+                "Flow %s: the handler's parser failed with %s", flow.code, type(error).__name__
+            )
+            raise WebhookRejection(400, "Malformed body.") from None
+        if not isinstance(payload, dict):
+            raise WebhookRejection(400, "Malformed body: the body must be a JSON object.")
+        if json_depth(payload, MAX_JSON_DEPTH):
+            raise WebhookRejection(400, "Malformed body: the payload nests too deeply.")
+        return payload
+
+    @api.model
+    def _hc_handler_parses(self, handler):
+        """True when the handler overrides ``_hc_parse_body`` (JSON flows are parsed here
+        otherwise, strictly, and parsing twice would be wasted work)."""
+        base = type(self.env["hc.integration.handler"])._hc_parse_body
+        return type(handler)._hc_parse_body is not base
+
+    # ------------------------------------------------------------------------------------
+    # Rejections
+    # ------------------------------------------------------------------------------------
+    @api.model
+    def _hc_reject(self, rejection, backend_code, flow_code, context):
+        """Audit a rejection (without payload) and build its problem answer."""
+        flow = context.get("flow")
+        backend = context.get("backend")
+        reason = rejection.reason or problems.PROBLEMS.get(rejection.status, ("error",))[0]
+        target = (
+            f"flow={flow.code}"
+            if flow
+            else f"address={_safe_code(backend_code)}/{_safe_code(flow_code)}"
+        )
+        self.env["hc.integration.audit"]._log(
+            "webhook.rejected",
+            f"status={rejection.status} reason={reason} {target}: "
+            f"{rejection.audit or rejection.detail}",
+            backend=backend or None,
+            trace_id=context["trace_id"],
+        )
+        body = problems.problem(
+            rejection.status, rejection.detail, reason=rejection.reason, errors=rejection.errors
+        )
+        headers = dict(rejection.headers)
+        headers["traceparent"] = make_traceparent(context["trace_id"])
+        return rejection.status, body, headers
