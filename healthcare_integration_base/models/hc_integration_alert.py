@@ -58,6 +58,8 @@ class HcIntegrationAlert(models.Model):
                 "threshold": threshold,
             }
         )
+        # the field's selection, not KINDS: other modules add kinds with selection_add
+        label = dict(self._fields["kind"].selection)[kind]
         self.env["hc.integration.audit"]._log(
             "alert.raised", f"{kind}: {description[:300]}", backend=flow.backend_id
         )
@@ -67,13 +69,13 @@ class HcIntegrationAlert(models.Model):
                 flow.activity_schedule(
                     "healthcare_integration_base.mail_activity_type_alert",
                     user_id=flow.responsible_user_id.id,
-                    summary=dict(KINDS)[kind],
+                    summary=label,
                     note=description,
                 )
             partners = flow.owning_group_id.users.partner_id | flow.responsible_user_id.partner_id
             flow.message_post(
                 body=description,
-                subject=self.env._("Integration alert: %s", dict(KINDS)[kind]),
+                subject=self.env._("Integration alert: %s", label),
                 partner_ids=partners.ids,
                 subtype_xmlid="mail.mt_comment",
             )
@@ -81,7 +83,7 @@ class HcIntegrationAlert(models.Model):
             managers = self.env.ref("healthcare_integration_base.group_integration_manager").users
             self.env["mail.thread"].sudo().message_notify(
                 partner_ids=managers.partner_id.ids,
-                subject=self.env._("Integration alert: %s", dict(KINDS)[kind]),
+                subject=self.env._("Integration alert: %s", label),
                 body=description,
             )
         return alert
@@ -91,7 +93,7 @@ class HcIntegrationAlert(models.Model):
         for alert in self.filtered(lambda a: a.state == "active"):
             alert.write({"state": "cleared", "cleared_at": fields.Datetime.now()})
             flow = alert.flow_id
-            summary = dict(KINDS)[alert.kind]
+            summary = dict(self._fields["kind"].selection)[alert.kind]
             if flow:
                 activities = flow.activity_ids.filtered(
                     lambda a, summary=summary: (
