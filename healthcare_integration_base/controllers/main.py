@@ -65,3 +65,71 @@ class HealthcareIntegrationController(http.Controller):
             httprequest.headers.get("Content-Type"),
         )
         return json_response(status, body, headers)
+
+    @http.route(
+        "/healthcare/api/v1/messages/<string:event_id>",
+        type="http",
+        auth="bearer",
+        methods=["GET"],
+        csrf=False,
+        save_session=False,
+        readonly=True,
+    )
+    def message_status(self, event_id, **kwargs):
+        """Status of an event for its sending system (API key of the integration user)."""
+        status, body = request.env["hc.integration.webhook"]._hc_message_status(event_id)
+        return json_response(status, body)
+
+    @http.route(
+        "/healthcare/health",
+        type="http",
+        auth="none",
+        methods=["GET"],
+        csrf=False,
+        save_session=False,
+        readonly=True,
+    )
+    def health(self, **kwargs):
+        """Liveness and queue summary (no authentication, nothing secret)."""
+        body = request.env["hc.integration.metrics"].sudo()._hc_health()
+        return json_response(200, body, {"Cache-Control": "no-store"})
+
+    @http.route(
+        "/healthcare/metrics",
+        type="http",
+        auth="none",
+        methods=["GET"],
+        csrf=False,
+        save_session=False,
+        readonly=True,
+    )
+    def metrics(self, **kwargs):
+        """Prometheus metrics, for a bearer token set in the settings."""
+        metrics = request.env["hc.integration.metrics"].sudo()
+        authorization = request.httprequest.headers.get("Authorization") or ""
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not metrics._hc_check_metrics_token(token.strip()):
+            body = problems.problem(401, "A valid metrics token is required.")
+            return json_response(401, body, {"WWW-Authenticate": 'Bearer realm="metrics"'})
+        response = request.make_response(
+            metrics._hc_prometheus(),
+            headers=[("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
+        )
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @http.route(
+        "/healthcare/api/openapi.json",
+        type="http",
+        auth="none",
+        methods=["GET"],
+        csrf=False,
+        save_session=False,
+        readonly=True,
+    )
+    def openapi(self, **kwargs):
+        """OpenAPI 3.1 document of this surface, from the active flows and their schemas."""
+        document = request.env["hc.integration.webhook"]._hc_openapi(
+            server_url=request.httprequest.host_url.rstrip("/")
+        )
+        return json_response(200, document)

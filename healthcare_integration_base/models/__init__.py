@@ -16,4 +16,5 @@ from . import hc_integration_exception
 from . import hc_integration_alert
 from . import hc_integration_webhook_hit
 from . import hc_integration_webhook
+from . import hc_integration_metrics
 from . import res_config_settings

@@ -6,9 +6,11 @@ from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
 from odoo import SUPERUSER_ID, api, models
 from odoo.exceptions import UserError
+from odoo.modules.module import get_manifest
+from odoo.tools.misc import file_open
 
+from ..tools import openapi, standard_webhooks
 from ..tools import problem as problems
-from ..tools import standard_webhooks
 from ..tools.payload import json_depth, sha256_hex
 from ..tools.tracecontext import make_traceparent, new_trace_id, parse_traceparent
 
@@ -294,6 +296,108 @@ class HcIntegrationWebhook(models.AbstractModel):
         otherwise, strictly, and parsing twice would be wasted work)."""
         base = type(self.env["hc.integration.handler"])._hc_parse_body
         return type(handler)._hc_parse_body is not base
+
+    # ------------------------------------------------------------------------------------
+    # Status look-up for the sending system
+    # ------------------------------------------------------------------------------------
+    @api.model
+    def _hc_message_status(self, event_id):
+        """``(status, body)`` describing the message of event ``event_id`` for the current
+        user, who must be the integration user of the message's backend (the API key's
+        owner). Anything else is a 404, so ids of other systems cannot be probed."""
+        user = self.env.user
+        messages = self.env["hc.integration.message"].sudo()
+        message = messages.browse()
+        if user and event_id:
+            message = messages.search(
+                [
+                    ("external_id", "=", str(event_id)),
+                    ("backend_id.integration_user_id", "=", user.id),
+                ],
+                order="id desc",
+                limit=1,
+            )
+        if not message:
+            return 404, problems.problem(404, "No message with this event id for this key.")
+        return 200, self._hc_status_body(message)
+
+    @api.model
+    def _hc_status_body(self, message):
+        error = None
+        if message.last_error:
+            first_line = message.last_error.strip().splitlines()[0] if message.last_error else ""
+            error = {"class": message.error_class or None, "summary": first_line[:300]}
+        records = []
+        for link in message.link_ids:
+            if link.res_model not in self.env:
+                continue
+            record = self.env[link.res_model].sudo().browse(link.res_id).exists()
+            records.append(
+                {
+                    "model": link.res_model,
+                    "id": link.res_id,
+                    "display_name": record.display_name if record else None,
+                }
+            )
+
+        def stamp(value):
+            return value.isoformat() + "Z" if value else None
+
+        return {
+            "event_id": message.external_id,
+            "message_id": message.id,
+            "backend": message.backend_id.code,
+            "flow": message.flow_id.code,
+            "state": message.state,
+            "attempts": message.attempts,
+            "received_at": stamp(message.received_at),
+            "finished_at": stamp(message.finished_at),
+            "next_attempt_at": stamp(message.next_attempt_at)
+            if message.state in ("pending", "retry")
+            else None,
+            "trace_id": message.trace_id,
+            "last_error": error,
+            "records": records,
+        }
+
+    # ------------------------------------------------------------------------------------
+    # OpenAPI
+    # ------------------------------------------------------------------------------------
+    @api.model
+    def _hc_openapi(self, server_url=None):
+        """The OpenAPI 3.1 document of the HTTP surface: one webhook path per active
+        inbound flow, its request body the flow's JSON Schema(s)."""
+        receiver = self._hc_as_backend()
+        flows = receiver.env["hc.integration.flow"].search(
+            [("direction", "=", "inbound"), ("backend_id.active", "=", True)]
+        )
+        described = []
+        for flow in flows:
+            try:
+                handler = flow._get_handler()
+            except UserError:
+                continue  # handler not installed: the webhook answers 404 anyway
+            versions = flow._get_accepted_versions()
+            schemas = []
+            for version in versions:
+                path = handler._hc_schema_path(flow, version)
+                if path:
+                    with file_open(path, "rb") as schema_file:
+                        schemas.append(json.load(schema_file))
+            described.append(
+                {
+                    "backend": flow.backend_id.code,
+                    "flow": flow.code,
+                    "name": flow.name,
+                    "payload_format": flow.payload_format,
+                    "event_type": flow.event_type,
+                    "versions": versions,
+                    "schemas": schemas,
+                    "max_body_bytes": flow.max_body_bytes,
+                }
+            )
+        version = get_manifest("healthcare_integration_base").get("version", "1.0.0")
+        return openapi.build_document(described, version=version, server_url=server_url)
 
     # ------------------------------------------------------------------------------------
     # Rejections

@@ -35,6 +35,29 @@ class ResConfigSettings(models.TransientModel):
     hc_key_configured = fields.Boolean(
         string="Encryption key configured", compute="_compute_hc_key_configured"
     )
+    # Metrics endpoint token: write-only, only its SHA-256 is kept (hc.integration.metrics)
+    hc_metrics_token = fields.Char(
+        string="Metrics token",
+        compute="_compute_hc_metrics_token",
+        inverse="_inverse_hc_metrics_token",
+        help="Bearer token Prometheus sends to /healthcare/metrics. Only its SHA-256 is "
+        "stored; type a new one to replace it.",
+    )
+    hc_metrics_token_set = fields.Boolean(
+        string="Metrics token set", compute="_compute_hc_metrics_token"
+    )
+
+    def _compute_hc_metrics_token(self):
+        token_set = self.env["hc.integration.metrics"]._hc_metrics_token_set()
+        for settings in self:
+            settings.hc_metrics_token = False
+            settings.hc_metrics_token_set = token_set
+
+    def _inverse_hc_metrics_token(self):
+        for settings in self:
+            if settings.hc_metrics_token and self.env.user.has_group("base.group_system"):
+                self.env["hc.integration.metrics"]._hc_set_metrics_token(settings.hc_metrics_token)
+                self.env["hc.integration.audit"]._log("config.metrics_token", "metrics token set")
 
     @api.depends("company_id")
     def _compute_hc_key_configured(self):
