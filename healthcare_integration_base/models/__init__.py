@@ -17,4 +17,12 @@ from . import hc_integration_alert
 from . import hc_integration_webhook_hit
 from . import hc_integration_webhook
 from . import hc_integration_metrics
+from . import hc_integration_alert_transport
+from . import hc_integration_http_client
+from . import hc_integration_processor_transport
+from . import hc_integration_message_transport
+from . import hc_integration_flow_transport
+from . import hc_integration_handler_outbound
+from . import hc_integration_handler_outbound_json
+from . import hc_integration_pull
 from . import res_config_settings

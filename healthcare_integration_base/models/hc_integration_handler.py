@@ -1,5 +1,6 @@
 import json
 import os
+from urllib.parse import urljoin
 
 from odoo import api, models
 from odoo.modules.module import get_module_path
@@ -86,6 +87,42 @@ class HcIntegrationHandler(models.AbstractModel):
     def _hc_event_id(self, flow, payload):
         """The event's own id, for pulled items (webhooks use the ``webhook-id`` header)."""
         return payload.get("event_id") or payload.get("id")
+
+    # ----------------------------------------------------------------------------------
+    # Scheduled pulls: how a page is requested and read (see hc.integration.puller)
+    # ----------------------------------------------------------------------------------
+    @api.model
+    def _hc_pull_request_params(self, flow, cursor, watermark):
+        """Query parameters of a page request. ``cursor``: the cursor returned by the
+        previous page (None for the first page); ``watermark``: the naive UTC datetime
+        from which changes are wanted, overlap already subtracted (None on the first pull).
+        Not called when the previous page gave a next link (the link carries them)."""
+        params = {"limit": flow.pull_page_size or None, "cursor": cursor or None}
+        if watermark:
+            params["updated_since"] = watermark.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return params
+
+    @api.model
+    def _hc_pull_parse_page(self, flow, response_json):
+        """``(items, next_cursor_or_None)`` from a page's JSON. Default shape:
+        ``{"items": [...], "next_cursor": "..."}`` or ``{"items": [...], "next": "<link>"}``.
+        A next value that is an absolute http(s) URL is followed as a link (same server
+        only), anything else is sent back as the ``cursor`` parameter. Raise ``ValueError``
+        with a short reason (no item values) when the page has the wrong shape."""
+        page = response_json if isinstance(response_json, dict) else {}
+        items = page.get("items")
+        next_value = page.get("next_cursor") or page.get("next") or None
+        problem = None
+        if not isinstance(items, list):
+            problem = "expected a JSON object with an 'items' list"
+        elif next_value is not None and not isinstance(next_value, str):
+            problem = "'next_cursor' / 'next' must be a string"
+        if problem:
+            raise ValueError(problem)
+        if next_value and page.get("next") == next_value and "://" not in next_value:
+            # a relative next link: resolve it against the base URL
+            next_value = urljoin(flow.backend_id.base_url or "", next_value)
+        return items, next_value
 
     # ----------------------------------------------------------------------------------
     # Processing
