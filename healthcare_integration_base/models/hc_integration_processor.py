@@ -1,4 +1,5 @@
 import logging
+import math
 import os
 import socket
 import threading
@@ -344,8 +345,12 @@ class HcIntegrationProcessor(models.AbstractModel):
             )
             return
         if delay is None:
-            delay = full_jitter_delay(message.attempts, flow.backoff_base, flow.backoff_cap)
-        # whole seconds: Datetime.now() has none, and a stored fraction would delay the retry
+            # whole seconds (Datetime.now() has none) and at least one, so a zero draw of
+            # the jitter does not retry within the same pass
+            delay = max(
+                1,
+                math.ceil(full_jitter_delay(message.attempts, flow.backoff_base, flow.backoff_cap)),
+            )
         next_at = fields.Datetime.now() + timedelta(seconds=int(delay))
         message._hc_transition(
             "retry",

@@ -28,6 +28,8 @@ class HcIntegrationSecretMixin(models.AbstractModel):
                 if value:
                     store._set_secret(record, field_name, value)
                     record._hc_audit_secret_change(field_name, "set")
+        # the value must not stay readable from the cache for the rest of the transaction
+        self.invalidate_recordset(list(self._hc_secret_fields))
 
     def _compute_hc_secrets_set(self):
         store = self.env["hc.integration.secret"]
