@@ -1,0 +1,2 @@
+from . import test_webhook_signature
+from . import test_webhook_receive
