@@ -196,6 +196,7 @@ class HcIntegrationAlert(models.Model):
     def _cron_check_alerts(self):
         now = fields.Datetime.now()
         flows = self.env["hc.integration.flow"].search([])
+        flows.invalidate_recordset()  # dashboard figures are computed, never stale here
         raised = 0
         for flow in flows:
             for kind, (is_on, value, threshold, description) in self._flow_conditions(

@@ -259,8 +259,10 @@ class HcIntegrationMapping(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
+            # a row starts pending until it has a target; a target given by name (CSV
+            # import) is set by the inverse after creation, which marks the row mapped
             if vals.get("state", "mapped") == "mapped" and not (
-                vals.get("target_ref") or vals.get("group_ids") or vals.get("target_name")
+                vals.get("target_ref") or vals.get("group_ids")
             ):
                 vals["state"] = "pending"
         return super().create(vals_list)
