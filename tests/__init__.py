@@ -1,0 +1,1 @@
+"""Top-level tests: system tests (real Odoo servers) and benchmarks."""

@@ -1,0 +1,1 @@
+"""System tests: real Odoo server processes and real signed HTTP traffic."""
