@@ -275,6 +275,12 @@ class HcIntegrationPuller(models.AbstractModel):
                     }
                 )
         stats.update(page_stats)
+        if page_stats:
+            # the dashboard figures (last_received_at for the stale-source alert, backlog…)
+            # are computed from the queue: recompute them in this transaction too
+            flow.invalidate_recordset(
+                [name for name, f in flow._fields.items() if f.compute == "_compute_dashboard"]
+            )
 
     @api.model
     def _queue_item(self, flow, handler, item, traceparent):

@@ -1,2 +1,5 @@
 from . import test_webhook_signature
 from . import test_webhook_receive
+from . import test_http_client
+from . import test_pull
+from . import test_outbound
