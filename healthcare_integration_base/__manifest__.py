@@ -29,6 +29,9 @@
     ],
     "demo": ["demo/hc_integration_backend_demo.xml"],
     "assets": {
+        "web.assets_backend": [
+            "healthcare_integration_base/static/src/**/*",
+        ],
         "web.assets_tests": [
             "healthcare_integration_base/static/tests/tours/*.js",
         ],

@@ -41,9 +41,7 @@ class HcIntegrationMapping(models.Model):
     )
     external_code = fields.Char(required=True, index=True)
     label = fields.Char(help="What the external system calls this code.")
-    target_model_id = fields.Many2one(
-        "ir.model", string="Target model", compute="_compute_target_model_id"
-    )
+    target_model = fields.Char(compute="_compute_target_model")
     target_ref = fields.Reference(
         selection="_selection_target_models",
         string="Maps to",
@@ -99,12 +97,10 @@ class HcIntegrationMapping(models.Model):
         return [(model.model, model.name) for model in models_]
 
     @api.depends("mapping_type")
-    def _compute_target_model_id(self):
+    def _compute_target_model(self):
         targets = self._mapping_target_models()
-        ir_model = self.env["ir.model"].sudo()
         for mapping in self:
-            model = targets.get(mapping.mapping_type)
-            mapping.target_model_id = ir_model._get_id(model) if model else False
+            mapping.target_model = targets.get(mapping.mapping_type)
 
     @api.depends("state")
     def _compute_state_order(self):
