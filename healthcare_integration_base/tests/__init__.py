@@ -3,3 +3,4 @@ from . import test_webhook_receive
 from . import test_http_client
 from . import test_pull
 from . import test_outbound
+from . import test_webhook_race
