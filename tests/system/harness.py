@@ -599,3 +599,105 @@ def lease_owner_pid(owner):
     """The worker pid in a ``lease_owner`` value, or None."""
     match = LEASE_OWNER_RE.match(owner or "")
     return int(match.group(1)) if match else None
+
+
+# ----------------------------------------------------------------------------------------
+# Outcome checks
+# ----------------------------------------------------------------------------------------
+def state_counts(db_name, backend_id):
+    """``{state: count}`` of a backend's messages."""
+    return dict(
+        query(
+            db_name,
+            "SELECT state, count(*) FROM hc_integration_message WHERE backend_id = %s "
+            "GROUP BY state",
+            (backend_id,),
+        )
+    )
+
+
+def wait_all_done(server, backend_id, count, timeout=240):
+    """Wait until the backend's ``count`` messages are ``done``.
+
+    Messages leased by a worker that died (killed, or cut off by a database restart) come
+    back through the maintenance cron once their lease expires: it is triggered as soon as
+    an expired lease is seen instead of waiting for its next minute.
+    """
+
+    def done():
+        if state_counts(server.db_name, backend_id).get("done", 0) == count:
+            return True
+        expired = scalar(
+            server.db_name,
+            "SELECT count(*) FROM hc_integration_message WHERE backend_id = %s "
+            "AND state = 'processing' AND lease_expires_at < now() AT TIME ZONE 'UTC'",
+            (backend_id,),
+        )
+        if expired:
+            server.trigger_cron(MAINTENANCE_CRON_XMLID)
+        return False
+
+    try:
+        wait_until(done, timeout, 1, "all messages done")
+    except TimeoutError as error:
+        raise AssertionError(f"{error}: {state_counts(server.db_name, backend_id)}") from None
+
+
+def assert_processed_once(db_name, backend_id, run, count):
+    """Every message of the backend is ``done`` and was applied exactly once.
+
+    The sample handler upserts contact ``hc-sys <run> <n>`` by binding; once means: one
+    ``message.done`` transition per message in the audit log, one binding and one contact
+    per event, one record link per message, no lease left behind.
+    """
+    assert state_counts(db_name, backend_id) == {"done": count}
+    done_audits = query(
+        db_name,
+        "SELECT m.id, count(a.id) FROM hc_integration_message m "
+        "LEFT JOIN hc_integration_audit a "
+        "  ON a.message_id = m.id AND a.action = 'message.done' "
+        "WHERE m.backend_id = %s GROUP BY m.id",
+        (backend_id,),
+    )
+    twice = [message_id for message_id, n in done_audits if n != 1]
+    assert len(done_audits) == count
+    assert not twice, f"messages finished {len(twice)} times: {twice[:10]}"
+    bindings = query(
+        db_name,
+        "SELECT count(*), count(DISTINCT external_id), count(DISTINCT res_id) "
+        "FROM hc_integration_binding WHERE backend_id = %s AND res_model = 'res.partner'",
+        (backend_id,),
+    )[0]
+    assert bindings == (count, count, count), f"bindings (all, ids, records): {bindings}"
+    partners = query(
+        db_name,
+        "SELECT count(*), count(DISTINCT name) FROM res_partner WHERE name LIKE %s",
+        (f"hc-sys {run} %",),
+    )[0]
+    assert partners == (count, count), f"contacts (all, distinct): {partners}"
+    links = query(
+        db_name,
+        "SELECT count(*), count(DISTINCT l.message_id) FROM hc_integration_message_link l "
+        "JOIN hc_integration_message m ON m.id = l.message_id WHERE m.backend_id = %s",
+        (backend_id,),
+    )[0]
+    assert links == (count, count), f"record links (all, messages): {links}"
+    leased = scalar(
+        db_name,
+        "SELECT count(*) FROM hc_integration_message WHERE backend_id = %s "
+        "AND (lease_owner IS NOT NULL OR lease_expires_at IS NOT NULL)",
+        (backend_id,),
+    )
+    assert leased == 0, f"{leased} messages still hold a lease"
+
+
+def attempts_histogram(db_name, backend_id):
+    """``{attempts: messages}``: how many claims the messages needed."""
+    return dict(
+        query(
+            db_name,
+            "SELECT attempts, count(*) FROM hc_integration_message WHERE backend_id = %s "
+            "GROUP BY attempts ORDER BY attempts",
+            (backend_id,),
+        )
+    )
