@@ -1,0 +1,67 @@
+from odoo import api, fields, models
+
+
+class HcIntegrationException(models.Model):
+    _inherit = "hc.integration.exception"
+
+    hc_hr_kind = fields.Selection(
+        [
+            ("leaver_followup", "Leaver follow-up"),
+            ("credential_restriction", "Credential restriction"),
+        ],
+        string="HR follow-up",
+        readonly=True,
+        index=True,
+    )
+
+    @api.model
+    def _hc_hr_open_followup(self, message, kind, title, description, record=None):
+        """An exception for people about a message that was applied: e.g. the leaver still
+        has direct reports. It stays open after the message ends ``done`` (the processor
+        closes only the exceptions open before the run)."""
+        existing = self.sudo().search(
+            [
+                ("message_id", "=", message.id),
+                ("hc_hr_kind", "=", kind),
+                ("state", "=", "open"),
+            ],
+            limit=1,
+        )
+        if existing:
+            existing.write({"description": description})
+            return existing
+        flow = message.flow_id
+        exception = (
+            self.sudo()
+            .with_context(mail_create_nolog=True)
+            .create(
+                {
+                    "name": f"{flow.name}: {title}"[:200],
+                    "message_id": message.id,
+                    "flow_id": flow.id,
+                    "backend_id": message.backend_id.id,
+                    "company_id": message.company_id.id,
+                    "group_id": flow.owning_group_id.id,
+                    "user_id": flow.responsible_user_id.id,
+                    "category": "conflict",
+                    "description": description,
+                    "hc_hr_kind": kind,
+                    "res_model": record._name if record else False,
+                    "res_id": record.id if record else False,
+                }
+            )
+        )
+        exception.message_post(body=description, subtype_xmlid="mail.mt_note")
+        if flow.responsible_user_id:
+            exception.activity_schedule(
+                "healthcare_integration_base.mail_activity_type_exception",
+                user_id=flow.responsible_user_id.id,
+                note=description,
+            )
+        self.env["hc.integration.audit"]._log(
+            "exception.open",
+            f"follow-up exception #{exception.id} ({kind}) opened",
+            message=message,
+            backend=message.backend_id,
+        )
+        return exception

@@ -1,0 +1,46 @@
+from odoo import api, fields, models
+
+#: Mapping types of the HR flows (DESIGN §4), with the model each code maps to.
+HR_MAPPING_TARGETS = {
+    "department": "hr.department",
+    "job": "hr.job",
+    "cost_center": "account.analytic.account",
+    "location": "hr.work.location",
+    "credential_type": "hc.hr.credential.type",
+}
+
+
+class HcIntegrationMapping(models.Model):
+    _inherit = "hc.integration.mapping"
+
+    mapping_type = fields.Selection(
+        selection_add=[
+            ("department", "Department"),
+            ("job", "Job position"),
+            ("cost_center", "Cost centre"),
+            ("location", "Work location"),
+            ("credential_type", "Credential type"),
+        ],
+        ondelete={code: "cascade" for code in HR_MAPPING_TARGETS},
+    )
+
+    @api.model
+    def _mapping_target_models(self):
+        targets = super()._mapping_target_models()
+        targets.update(HR_MAPPING_TARGETS)
+        return targets
+
+    def write(self, vals):
+        """A role's groups changed: bring the users holding that role in line at once."""
+        result = super().write(vals)
+        if {"group_ids", "target_ref", "state"}.intersection(vals):
+            roles = self.filtered(lambda m: m.mapping_type == "role")
+            if roles:
+                employees = (
+                    self.env["hr.employee"]
+                    .sudo()
+                    .with_context(active_test=False)
+                    .search([("hc_role_mapping_ids", "in", roles.ids)])
+                )
+                employees._hc_hr_sync_access()
+        return result
