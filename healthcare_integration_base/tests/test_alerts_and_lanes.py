@@ -77,3 +77,20 @@ class TestLanes(IntegrationCase):
         message = self.enqueue(self.payload("LN1", "Lane two"))
         self.env["hc.integration.processor"]._cron_process_queue(lane=2)
         self.assertEqual(message.state, "done")
+
+
+@tagged("post_install", "-at_install")
+class TestCronProgress(IntegrationCase):
+    def test_processing_reports_progress_to_the_scheduler(self):
+        self.flow.sync_mode = "batch"
+        for index in range(5):
+            self.enqueue(self.payload(f"PR{index}", "Progress"))
+        cron = self.env.ref("healthcare_integration_base.ir_cron_process_queue")
+        _cron, progress = cron._add_progress()
+        processor = self.env["hc.integration.processor"].with_context(
+            ir_cron_progress_id=progress.id
+        )
+        self.assertEqual(processor._cron_process_queue(lane=1, batch_size=2), 2)
+        self.assertEqual((progress.done, progress.remaining), (2, 3))
+        processor._cron_process_queue(lane=1, batch_size=10)
+        self.assertEqual((progress.done, progress.remaining), (3, 0))
