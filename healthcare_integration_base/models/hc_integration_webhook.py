@@ -1,5 +1,6 @@
 import json
 import logging
+import math
 import re
 
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
@@ -47,6 +48,29 @@ def _strict_json(text):
         raise ValueError(f"{name} is not valid JSON")
 
     return json.loads(text, parse_constant=refuse_constant)
+
+
+def _unstorable(payload):
+    """Why ``payload`` cannot be stored as PostgreSQL ``jsonb`` (valid JSON that it
+    refuses: NUL characters, lone surrogates, numbers beyond float range), or None."""
+    stack = [payload]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                return "strings may not contain \\u0000"
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return "strings may not contain unpaired surrogates"
+        elif isinstance(item, float) and not math.isfinite(item):
+            return "numbers must be finite"
+    return None
 
 
 def _safe_code(value):
@@ -288,6 +312,9 @@ class HcIntegrationWebhook(models.AbstractModel):
             raise WebhookRejection(400, "Malformed body: the body must be a JSON object.")
         if json_depth(payload, MAX_JSON_DEPTH):
             raise WebhookRejection(400, "Malformed body: the payload nests too deeply.")
+        problem = _unstorable(payload)
+        if problem:
+            raise WebhookRejection(400, f"Malformed body: {problem}.")
         return payload
 
     @api.model

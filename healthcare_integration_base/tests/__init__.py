@@ -6,3 +6,4 @@ from . import test_outbound
 from . import test_webhook_race
 from . import test_status_api
 from . import test_health_metrics
+from . import test_openapi

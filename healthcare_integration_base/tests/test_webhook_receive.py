@@ -78,6 +78,11 @@ class TestWebhookReceive(WebhookHttpCase):
             "very deep": very_deep.encode(),
             "trailing data": b'{"a": 1} {"b": 2}',
             "huge integer": b'{"a": ' + b"9" * 5000 + b"}",
+            # valid JSON that PostgreSQL jsonb refuses: never a 500
+            "NUL character": b'{"contact": {"name": "a\\u0000b"}}',
+            "NUL in a key": b'{"a\\u0000": 1}',
+            "lone surrogate": b'{"contact": {"name": "\\ud800"}}',
+            "float overflow": b'{"a": 1e400}',
         }
         for label, data in cases.items():
             with self.subTest(label):
