@@ -7,3 +7,4 @@ from . import test_webhook_race
 from . import test_status_api
 from . import test_health_metrics
 from . import test_openapi
+from . import test_webhook_unavailable
