@@ -471,4 +471,4 @@ class HcIntegrationPuller(models.AbstractModel):
     def _commit(self):
         """Commit what is done so far (a page and its cursor), except in tests."""
         if not _testing():
-            self.env.cr.commit()
+            self.env.cr.commit()  # pylint: disable=invalid-commit

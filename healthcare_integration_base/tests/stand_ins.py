@@ -110,7 +110,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (timeout tests)
+            return  # the client gave up (timeout tests)
 
     do_GET = do_POST = do_PUT = do_DELETE = _serve
 
