@@ -11,6 +11,9 @@ class HcIntegrationAuditedMixin(models.AbstractModel):
     _description = "Configuration changes audited"
 
     _hc_audit_action = "config"
+    #: Fields the engine itself updates while running (cursors, counters, circuit state):
+    #: their changes are operations, not configuration, and are not logged as such.
+    _hc_audit_runtime_fields = ()
 
     def _hc_audit_backend(self):
         return self.env["hc.integration.backend"]
@@ -29,13 +32,11 @@ class HcIntegrationAuditedMixin(models.AbstractModel):
 
     def write(self, vals):
         result = super().write(vals)
-        secret_fields = getattr(self, "_hc_secret_fields", ())
+        skipped = set(getattr(self, "_hc_secret_fields", ())) | set(self._hc_audit_runtime_fields)
         changed = sorted(
             name
             for name in vals
-            if name in self._fields
-            and not name.startswith("message_")
-            and name not in secret_fields
+            if name in self._fields and not name.startswith("message_") and name not in skipped
         )
         if changed:
             for record in self:

@@ -35,6 +35,19 @@ class HcIntegrationFlow(models.Model):
     _inherit = ["mail.thread", "mail.activity.mixin", "hc.integration.audited.mixin"]
     _order = "backend_id, sequence, name"
     _hc_audit_action = "flow"
+    _hc_audit_runtime_fields = (
+        "pull_cursor",
+        "pull_watermark",
+        "pull_next_at",
+        "pull_last_at",
+        "pull_last_error",
+        "pull_failure_count",
+        "pull_run_started_at",
+        "pull_last_summary",
+        "circuit_state",
+        "circuit_failure_count",
+        "circuit_open_until",
+    )
 
     name = fields.Char(required=True, tracking=True)
     code = fields.Char(

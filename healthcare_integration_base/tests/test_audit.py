@@ -202,3 +202,10 @@ class TestAuditLog(IntegrationCase):
         self._entries(1)
         with self.assertRaises(AccessError):
             self.Audit.with_user(user).search([])
+
+    def test_runtime_fields_of_a_flow_are_not_logged_as_configuration(self):
+        before = self.Audit.search_count([("action", "=", "flow.write")])
+        self.flow.write({"pull_cursor": "page-2", "pull_last_at": self.later(minutes=1)})
+        self.assertEqual(self.Audit.search_count([("action", "=", "flow.write")]), before)
+        self.flow.write({"pull_page_size": 50})
+        self.assertEqual(self.Audit.search_count([("action", "=", "flow.write")]), before + 1)
