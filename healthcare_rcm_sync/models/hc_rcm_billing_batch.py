@@ -1,0 +1,145 @@
+from decimal import Decimal
+
+from odoo import api, fields, models
+
+from .hc_rcm_remittance import _EntryBuilder
+
+ZERO = Decimal(0)
+
+
+class HcRcmBillingBatch(models.Model):
+    """A day's billing summary for one facility (``billing.summary`` event) and the
+    balanced journal entry it became: gross charges to the revenue account of each service
+    line, contractual adjustments to the allowance, the net to insurance receivable, all
+    with the facility's analytic distribution.
+
+    A later event with the same ``batch_id`` creates the next version: the earlier entry is
+    reversed and the new one posted, so the books always show the latest figures."""
+
+    _name = "hc.rcm.billing.batch"
+    _description = "Billing summary batch"
+    _inherit = ["mail.thread"]
+    _order = "service_date desc, batch_id, version desc"
+
+    name = fields.Char(compute="_compute_name", store=True)
+    batch_id = fields.Char(string="Batch ID", required=True, readonly=True, index=True)
+    version = fields.Integer(readonly=True, default=1)
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    backend_id = fields.Many2one("hc.integration.backend", readonly=True, ondelete="restrict")
+    message_id = fields.Many2one(
+        "hc.integration.message", string="Integration message", readonly=True, ondelete="restrict"
+    )
+    facility_code = fields.Char(readonly=True, index=True)
+    analytic_account_id = fields.Many2one(
+        "account.analytic.account", string="Facility", readonly=True
+    )
+    service_date = fields.Date(readonly=True, index=True)
+    currency_id = fields.Many2one("res.currency", required=True, readonly=True)
+    control_total = fields.Monetary(readonly=True)
+    gross_total = fields.Monetary(string="Gross charges", readonly=True)
+    contractual_total = fields.Monetary(string="Contractual adjustments", readonly=True)
+    net_total = fields.Monetary(string="Net charges", readonly=True)
+    line_ids = fields.One2many("hc.rcm.billing.batch.line", "batch_id", string="Service lines")
+    move_id = fields.Many2one("account.move", string="Journal entry", readonly=True, copy=False)
+    reversal_move_id = fields.Many2one(
+        "account.move", string="Reversal entry", readonly=True, copy=False
+    )
+    state = fields.Selection(
+        [("posted", "Posted"), ("replaced", "Replaced")],
+        required=True,
+        default="posted",
+        readonly=True,
+        index=True,
+    )
+    replaced_by_id = fields.Many2one("hc.rcm.billing.batch", readonly=True, ondelete="set null")
+    replaces_id = fields.Many2one("hc.rcm.billing.batch", readonly=True, ondelete="set null")
+    occurred_at = fields.Datetime(readonly=True)
+    content_hash = fields.Char(readonly=True)
+
+    _sql_constraints = [
+        (
+            "batch_version_unique",
+            "unique(backend_id, batch_id, version)",
+            "This version of the billing batch already exists.",
+        ),
+    ]
+
+    @api.depends("batch_id", "version")
+    def _compute_name(self):
+        for batch in self:
+            suffix = f" v{batch.version}" if batch.version and batch.version > 1 else ""
+            batch.name = f"{batch.batch_id or ''}{suffix}"
+
+    def _hc_rcm_post(self, settings, lines):
+        """Post the batch's journal entry. ``lines`` are ``(code, account, gross,
+        contractual)`` with Decimal amounts."""
+        self.ensure_one()
+        distribution = (
+            {str(self.analytic_account_id.id): 100.0} if self.analytic_account_id else False
+        )
+        builder = _EntryBuilder(self.company_id, self.currency_id, self.service_date)
+        net_total = ZERO
+        for code, account, gross, contractual in lines:
+            builder.add(
+                account.id,
+                -gross,
+                self.env._("%(batch)s %(line)s gross charges", batch=self.batch_id, line=code),
+                analytic_distribution=distribution,
+            )
+            builder.add(
+                settings["allowance"].id,
+                contractual,
+                self.env._(
+                    "%(batch)s %(line)s contractual adjustments", batch=self.batch_id, line=code
+                ),
+                analytic_distribution=distribution,
+            )
+            net_total += gross - contractual
+        builder.add(
+            settings["insurance_receivable"].id,
+            net_total,
+            self.env._("%s net charges", self.batch_id),
+        )
+        if not builder:
+            return self.env["account.move"]
+        move = self.env["account.move"].create(
+            {
+                "move_type": "entry",
+                "journal_id": settings["journal"].id,
+                "date": self.service_date,
+                "ref": self.env._("Billing batch %s", self.name),
+                "currency_id": self.currency_id.id,
+                "hc_rcm_billing_batch_id": self.id,
+                "line_ids": builder.commands(),
+            }
+        )
+        move.action_post()
+        self.move_id = move
+        return move
+
+    def _hc_rcm_replace_by(self, new_batch):
+        """Reverse this version's entry (on its own date) and point to its successor."""
+        self.ensure_one()
+        reversal = self.env["account.move"]
+        if self.move_id and self.move_id.state == "posted":
+            reversal = self.move_id._reverse_moves(
+                [
+                    {
+                        "date": self.move_id.date,
+                        "ref": self.env._("Reversal of billing batch %s (replaced)", self.name),
+                        "hc_rcm_billing_batch_id": self.id,
+                    }
+                ],
+                cancel=True,
+            )
+        self.write(
+            {"state": "replaced", "replaced_by_id": new_batch.id, "reversal_move_id": reversal.id}
+        )
+        new_batch.replaces_id = self
+        return reversal
+
+    def action_view_move(self):
+        self.ensure_one()
+        return (self.move_id | self.reversal_move_id)._get_records_action(
+            name=self.env._("Journal entries")
+        )

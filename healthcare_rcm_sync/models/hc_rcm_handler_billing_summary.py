@@ -1,0 +1,187 @@
+from decimal import Decimal
+
+from odoo import api, fields, models
+
+from odoo.addons.healthcare_integration_base.exceptions import BusinessError, StaleEventError
+from odoo.addons.healthcare_integration_base.tools.payload import canonical_json, sha256_hex
+
+from ..tools.amounts import to_decimal
+
+BATCH_TYPE = "billing_batch"
+ZERO = Decimal(0)
+
+
+class HcRcmHandlerBillingSummary(models.AbstractModel):
+    """``billing.summary`` (batch): a day's charges of one facility → one balanced journal
+    entry. Service lines map to revenue accounts, the facility to an analytic account.
+    The control total must equal the sum of the gross charges. A later event with the same
+    ``batch_id`` reverses the earlier entry and posts the new one; an older event arriving
+    late is ignored (stale)."""
+
+    _name = "hc.rcm.handler.billing.summary"
+    _inherit = ["hc.integration.handler", "hc.rcm.handler.mixin"]
+    _description = "Revenue cycle: billing summary"
+    _hc_allowlist = (
+        "batch_id",
+        "facility_code",
+        "service_date",
+        "currency",
+        "lines[].service_line_code",
+        "lines[].gross_charges",
+        "lines[].contractual_adjustments",
+        "control_total",
+    )
+
+    @api.model
+    def _hc_ordering_key(self, flow, payload):
+        batch_id = payload.get("batch_id")
+        return batch_id and f"{BATCH_TYPE}:{batch_id}"
+
+    @api.model
+    def _hc_check_payload(self, flow, payload):
+        lines = payload.get("lines")
+        if not isinstance(lines, list):
+            return []
+        amounts = {"/control_total": payload.get("control_total")}
+        for index, line in enumerate(lines):
+            if isinstance(line, dict):
+                amounts[f"/lines/{index}/gross_charges"] = line.get("gross_charges")
+                amounts[f"/lines/{index}/contractual_adjustments"] = line.get(
+                    "contractual_adjustments"
+                )
+        errors = self._hc_rcm_amount_errors(amounts)
+        if errors:
+            return errors
+        control = to_decimal(payload.get("control_total"))
+        gross = sum(
+            (to_decimal(line.get("gross_charges")) or ZERO)
+            for line in lines
+            if isinstance(line, dict)
+        )
+        if control is not None and control != gross:
+            errors.append(
+                {
+                    "path": "/control_total",
+                    "message": "must equal the sum of lines[].gross_charges",
+                }
+            )
+        return errors
+
+    def _hc_process(self, message):
+        payload = message.payload or {}
+        backend = message.backend_id
+        company = backend.company_id
+        settings = company._hc_rcm_settings(("journal", "insurance_receivable", "allowance"))
+        currency = self._hc_rcm_currency(payload.get("currency"))
+        batch_id = str(payload.get("batch_id") or "")
+        facility_code = payload.get("facility_code")
+        lines = payload.get("lines") or []
+        gross_total = sum((self._hc_rcm_decimal(line.get("gross_charges")) for line in lines), ZERO)
+        control_total = self._hc_rcm_decimal(payload.get("control_total"))
+        if gross_total != control_total:
+            raise BusinessError(
+                self.env._(
+                    "Billing batch %(batch)s: the control total does not match the sum of the "
+                    "gross charges (difference %(difference)s); nothing was posted. Ask the "
+                    "billing system to resend the batch.",
+                    batch=batch_id,
+                    difference=f"{gross_total - control_total:.2f}",
+                )
+            )
+        resolved = self._hc_rcm_map_codes(
+            backend,
+            [("facility", facility_code)]
+            + [("service_line", line.get("service_line_code")) for line in lines],
+        )
+        ignored = sorted(
+            {
+                line.get("service_line_code")
+                for line in lines
+                if not resolved.get(("service_line", line.get("service_line_code")))
+            }
+        )
+        if ignored:
+            raise BusinessError(
+                self.env._(
+                    "Billing batch %(batch)s has charges for service line(s) %(codes)s, which "
+                    "are mapped as ignored: charges cannot be posted without a revenue "
+                    "account. Map them to an account, then retry.",
+                    batch=batch_id,
+                    codes=", ".join(ignored),
+                )
+            )
+        bindings = self._hc_binding()
+        binding = bindings._find_binding(backend, BATCH_TYPE, batch_id)
+        if binding and binding._is_stale(message.occurred_at):
+            raise StaleEventError(
+                self.env._(
+                    "A more recent version of billing batch %s was already posted.", batch_id
+                )
+            )
+        current = binding.record if binding else self.env["hc.rcm.billing.batch"]
+        content_hash = self._hc_rcm_billing_hash(payload, currency)
+        if current and current.content_hash == content_hash:
+            return [current, current.move_id]
+        entry_lines, line_values = [], []
+        for line in lines:
+            code = line.get("service_line_code")
+            account = resolved[("service_line", code)]
+            gross = self._hc_rcm_decimal(line.get("gross_charges"))
+            contractual = to_decimal(line.get("contractual_adjustments")) or ZERO
+            entry_lines.append((code, account, gross, contractual))
+            line_values.append(
+                {
+                    "service_line_code": code,
+                    "account_id": account.id,
+                    "gross_charges": float(gross),
+                    "contractual_adjustments": float(contractual),
+                    "net_charges": float(gross - contractual),
+                }
+            )
+        contractual_total = sum((item[3] for item in entry_lines), ZERO)
+        facility = resolved.get(("facility", facility_code))
+        batch = self.env["hc.rcm.billing.batch"].create(
+            {
+                "batch_id": batch_id,
+                "version": (current.version + 1) if current else 1,
+                "company_id": company.id,
+                "backend_id": backend.id,
+                "message_id": message.id,
+                "facility_code": facility_code,
+                "analytic_account_id": facility.id if facility else False,
+                "service_date": fields.Date.to_date(payload.get("service_date")),
+                "currency_id": currency.id,
+                "control_total": float(control_total),
+                "gross_total": float(gross_total),
+                "contractual_total": float(contractual_total),
+                "net_total": float(gross_total - contractual_total),
+                "occurred_at": message.occurred_at,
+                "content_hash": content_hash,
+                "line_ids": [(0, 0, values) for values in line_values],
+            }
+        )
+        move = batch._hc_rcm_post(settings, entry_lines)
+        reversal = current._hc_rcm_replace_by(batch) if current else self.env["account.move"]
+        bindings._bind(backend, BATCH_TYPE, batch_id, batch, message.occurred_at)
+        return [batch, move, reversal]
+
+    @api.model
+    def _hc_rcm_billing_hash(self, payload, currency):
+        """Business content with amounts normalised (120 and "120.00" are the same)."""
+        lines = [
+            {
+                "service_line_code": line.get("service_line_code"),
+                "gross_charges": f"{to_decimal(line.get('gross_charges')) or ZERO:.2f}",
+                "contractual_adjustments": (
+                    f"{to_decimal(line.get('contractual_adjustments')) or ZERO:.2f}"
+                ),
+            }
+            for line in payload.get("lines") or []
+        ]
+        content = {
+            "facility_code": payload.get("facility_code"),
+            "service_date": payload.get("service_date"),
+            "currency": currency.name,
+            "lines": lines,
+        }
+        return sha256_hex(canonical_json(content))

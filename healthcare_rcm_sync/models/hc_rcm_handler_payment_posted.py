@@ -1,0 +1,98 @@
+from odoo import api, fields, models
+
+from odoo.addons.healthcare_integration_base.exceptions import BusinessError, ConflictError
+
+PAYMENT_TYPE = "payment"
+
+
+class HcRcmHandlerPaymentPosted(models.AbstractModel):
+    """``payment.posted`` (near real-time): cash the billing system recorded from a payer
+    becomes an ``account.payment`` on the payer payments journal, against the insurance
+    receivable, with the trace number as memo (bank reconciliation matches on it).
+    Idempotent by ``payment_id``: the same payment again changes nothing, the same id
+    with other figures is a conflict for a person."""
+
+    _name = "hc.rcm.handler.payment.posted"
+    _inherit = ["hc.integration.handler", "hc.rcm.handler.mixin"]
+    _description = "Revenue cycle: cash posting"
+    _hc_allowlist = (
+        "payment_id",
+        "payer_code",
+        "amount",
+        "currency",
+        "received_on",
+        "method",
+        "trace_number",
+    )
+
+    @api.model
+    def _hc_ordering_key(self, flow, payload):
+        payment_id = payload.get("payment_id")
+        return payment_id and f"{PAYMENT_TYPE}:{payment_id}"
+
+    @api.model
+    def _hc_check_payload(self, flow, payload):
+        errors = self._hc_rcm_amount_errors({"/amount": payload.get("amount")})
+        amount = payload.get("amount")
+        if not errors and amount is not None and self._hc_rcm_decimal(amount) <= 0:
+            errors.append({"path": "/amount", "message": "must be greater than 0"})
+        return errors
+
+    def _hc_process(self, message):
+        payload = message.payload or {}
+        backend = message.backend_id
+        company = backend.company_id
+        settings = company._hc_rcm_settings(("payment_journal", "insurance_receivable"))
+        payment_id = str(payload.get("payment_id") or "")
+        currency = self._hc_rcm_currency(payload.get("currency"))
+        amount = float(self._hc_rcm_decimal(payload.get("amount")))
+        received_on = fields.Date.to_date(payload.get("received_on"))
+        payer = self._hc_map(backend, "payer", payload.get("payer_code"))
+        if not payer:
+            raise BusinessError(
+                self.env._(
+                    "Payer %(payer)s is marked as ignored in the mappings: payment %(id)s was "
+                    "not posted. Map the payer to a contact and retry.",
+                    payer=payload.get("payer_code"),
+                    id=payment_id,
+                )
+            )
+        bindings = self._hc_binding()
+        existing = bindings._find_record(backend, PAYMENT_TYPE, payment_id, "account.payment")
+        if existing:
+            same = (
+                existing.partner_id == payer
+                and existing.currency_id == currency
+                and existing.currency_id.compare_amounts(existing.amount, amount) == 0
+                and existing.date == received_on
+            )
+            if same:
+                return [existing, existing.move_id]
+            raise ConflictError(
+                self.env._(
+                    "Payment %(id)s was already posted as %(payment)s with other figures "
+                    "(payer, amount, currency or date); this event was not applied. Correct "
+                    "the payment in Odoo or in the billing system.",
+                    id=payment_id,
+                    payment=existing.display_name,
+                ),
+                record=existing,
+            )
+        reference = payload.get("trace_number") or payment_id
+        payment = self.env["account.payment"].create(
+            {
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "partner_id": payer.id,
+                "amount": amount,
+                "currency_id": currency.id,
+                "date": received_on,
+                "journal_id": settings["payment_journal"].id,
+                "memo": reference,
+                "payment_reference": reference,
+                "destination_account_id": settings["insurance_receivable"].id,
+            }
+        )
+        payment.action_post()
+        bindings._bind(backend, PAYMENT_TYPE, payment_id, payment, message.occurred_at)
+        return [payment, payment.move_id]

@@ -1,0 +1,1 @@
+from . import hc_rcm_remittance_upload
