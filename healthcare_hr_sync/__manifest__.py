@@ -17,9 +17,10 @@
         "views/hc_integration_flow_views.xml",
         "views/res_config_settings_views.xml",
         "views/healthcare_hr_sync_menus.xml",
+        "data/hc_hr_credential_type_data.xml",
         "data/mail_activity_type_data.xml",
         "data/ir_cron_data.xml",
     ],
-    "demo": [],
+    "demo": ["demo/healthcare_hr_sync_demo.xml"],
     "installable": True,
 }

@@ -110,18 +110,20 @@ class HcHrHandlerAttendanceSummary(models.AbstractModel):
                 f"({len(exported)} line(s)). A correction must go through payroll; cancel this "
                 "message once handled."
             )
-        by_key = {(s.employee_id.id, s.cost_center_id.id): s for s in existing}
-        kept = summaries.browse()
+        # lines of one employee on one cost centre are added up
+        hours = {}
         for employee, cost_center, line in rows:
-            values = {key: float(line.get(key) or 0.0) for key in HOUR_KEYS}
-            key = (employee.id, cost_center.id)
-            summary = by_key.get(key)
-            if summary and summary in kept:
-                # two lines for the same employee and cost centre: add them up
-                summary.write({k: summary[k] + values[k] for k in HOUR_KEYS})
-                continue
+            key = (employee.id, cost_center.id or False)
+            totals = hours.setdefault(key, dict.fromkeys(HOUR_KEYS, 0.0))
+            for name in HOUR_KEYS:
+                totals[name] += float(line.get(name) or 0.0)
+        by_key = {(s.employee_id.id, s.cost_center_id.id or False): s for s in existing}
+        kept = summaries.browse()
+        for (employee_id, cost_center_id), values in hours.items():
+            values = {name: round(value, 2) for name, value in values.items()}
+            summary = by_key.get((employee_id, cost_center_id))
             if summary:
-                changed = {k: v for k, v in values.items() if round(summary[k], 2) != round(v, 2)}
+                changed = {k: v for k, v in values.items() if round(summary[k], 2) != v}
                 if changed:
                     changed.update(state="draft", approved_by_id=False, approved_at=False)
                 changed["message_id"] = message.id
@@ -132,10 +134,10 @@ class HcHrHandlerAttendanceSummary(models.AbstractModel):
                         values,
                         backend_id=backend.id,
                         company_id=backend.company_id.id,
-                        employee_id=employee.id,
+                        employee_id=employee_id,
                         period_start=period_start,
                         period_end=period_end,
-                        cost_center_id=cost_center.id or False,
+                        cost_center_id=cost_center_id,
                         message_id=message.id,
                     )
                 )

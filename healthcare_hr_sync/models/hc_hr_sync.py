@@ -472,6 +472,18 @@ class HcHrSync(models.AbstractModel):
                     number=str(data["number"]),
                 )
             )
+        # already within a warning threshold: warn now rather than at the next daily check
+        thresholds = credentials._hc_warning_thresholds()
+        today = credentials._hc_today()
+        if (
+            thresholds
+            and credential.status == "active"
+            and credential.expires_on
+            and today <= credential.expires_on
+            and (credential.expires_on - today).days <= thresholds[0]
+            and employee.active
+        ):
+            credential._hc_remind(today, thresholds)
         return credential
 
     # ------------------------------------------------------------------------------------

@@ -128,3 +128,18 @@ class HcIntegrationBackend(models.Model):
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
+
+    def _hc_hr_demo_setup(self):
+        """Demo data: the standard HR flows on the demo backends, users provisioned with
+        single sign-on (no e-mails from a demo), the buyer role on purchase rights where
+        Purchase is installed, and no roster pull (the demo HRIS serves none)."""
+        self._hc_hr_setup_flows()
+        flows = self.env["hc.integration.flow"].sudo().search([("backend_id", "in", self.ids)])
+        flows.filtered(lambda f: f.code == "employee_upsert").write(
+            {"hr_provision_users": True, "hr_user_invitation": "sso"}
+        )
+        flows.filtered(lambda f: f.code == "roster_reconciliation").write({"pull_endpoint": False})
+        purchase_group = self.env.ref("purchase.group_purchase_manager", raise_if_not_found=False)
+        buyer = self.env.ref("healthcare_hr_sync.demo_mapping_role_buyer", raise_if_not_found=False)
+        if purchase_group and buyer:
+            buyer.group_ids = [(4, purchase_group.id)]

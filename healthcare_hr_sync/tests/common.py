@@ -48,12 +48,8 @@ class HrSyncCase(TransactionCase):
         cls.flow = {flow.code: flow for flow in cls.flows}
         cls.upsert_flow = cls.flow["employee_upsert"]
         # --- what the codes map to --------------------------------------------------------
-        cls.rn_license = cls.env["hc.hr.credential.type"].create(
-            {"name": "Registered nurse licence", "code": "RN_LICENSE"}
-        )
-        cls.md_license = cls.env["hc.hr.credential.type"].create(
-            {"name": "Physician licence", "code": "MD_LICENSE"}
-        )
+        cls.rn_license = cls.env.ref("healthcare_hr_sync.credential_type_rn_license")
+        cls.md_license = cls.env.ref("healthcare_hr_sync.credential_type_md_license")
         cls.icu = cls.env["hr.department"].create({"name": "Intensive Care"})
         cls.ed = cls.env["hr.department"].create({"name": "Emergency"})
         cls.job_rn = cls.env["hr.job"].create(

@@ -74,6 +74,16 @@ class TestAttendanceAndLabour(HrSyncCase):
         self.assertEqual(sum(summaries.mapped("total_hours")), 164.5)
         self.assertEqual(set(summaries.mapped("state")), {"draft"})
 
+    def test_lines_on_the_same_cost_centre_add_up(self):
+        lines = [
+            {"employee_external_id": "E600", "regular_hours": 40},
+            {"employee_external_id": "E600", "cost_center_code": "CC-4410", "regular_hours": 30},
+        ]
+        self.send_and_process("attendance_summary", self.summary_event(lines=lines, control=70))
+        summaries = self.summaries()
+        self.assertEqual(len(summaries), 1, "the employee's cost centre is CC-4410")
+        self.assertEqual(summaries.regular_hours, 70)
+
     def test_control_total_checked(self):
         errors = self.flow["attendance_summary"]._validate_payload(self.summary_event(control=100))
         self.assertEqual(errors[0]["path"], "/control_total_hours")

@@ -168,6 +168,30 @@ class TestCredentials(HrSyncCase):
         )
         self.assertEqual(self.credential.reminder_threshold, 0)
 
+    def test_update_within_a_threshold_warns_at_once(self):
+        expiry_type = self.env.ref("healthcare_hr_sync.mail_activity_type_credential_expiry")
+        self.send_and_process(
+            "credential_update",
+            self.credential_event(
+                "E500",
+                number="RN-500",
+                status="active",
+                expires_on=str(self.today + timedelta(days=10)),
+                occurred_at=self.later(seconds=1),
+            ),
+        )
+        reminders = self.credential.activity_ids.filtered(
+            lambda a: a.activity_type_id == expiry_type
+        )
+        self.assertEqual(len(reminders), 1)
+        self.assertEqual(self.credential.reminder_threshold, 30)
+        self.env["hc.hr.credential"]._cron_check_credentials()
+        self.assertEqual(
+            len(self.credential.activity_ids.filtered(lambda a: a.activity_type_id == expiry_type)),
+            1,
+            "not twice for the same threshold",
+        )
+
     def test_job_change_to_a_job_requiring_a_missing_credential(self):
         self.send_and_process(
             "employee_transfer",

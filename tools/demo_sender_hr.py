@@ -1,0 +1,325 @@
+"""Play the HRIS against the running demo (database with the suite's demo data).
+
+Sends signed events to ``/healthcare/webhook/demo_hris/<flow>``: onboarding a small
+hospital roster (the managers arrive after their reports: the reports wait and are
+released), a transfer, a termination, an expiring licence and a suspended one, an
+attendance summary, and one unknown department code on purpose (it waits as a pending
+mapping: map NEURO in Integrations → Mappings and the employee is created).
+
+Event ids and contents depend on the day only: running the script twice the same day
+gives ``200`` duplicates, not new events.
+
+    python3 tools/demo_sender_hr.py --url http://localhost:8069 [--secret whsec_…]
+"""
+
+import argparse
+import sys
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from demo_client import WebhookClient
+
+BACKEND = "demo_hris"
+DOMAIN = "hospital.example"
+
+
+def _at(day, minutes):
+    """An ISO 8601 UTC timestamp on ``day``, ``minutes`` after 06:00 (deterministic)."""
+    moment = datetime.combine(day, time(6, 0), tzinfo=timezone.utc) + timedelta(minutes=minutes)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _envelope(event_type, day, minutes, **body):
+    return dict(body, event_type=event_type, schema_version="1.0", occurred_at=_at(day, minutes))
+
+
+def _employee(external_id, first, last, job, department, cost_centre, location, **extra):
+    data = {
+        "external_id": external_id,
+        "first_name": first,
+        "last_name": last,
+        "work_email": f"{first}.{last}@{DOMAIN}".lower(),
+        "job_code": job,
+        "department_code": department,
+        "cost_center_code": cost_centre,
+        "location_code": location,
+        "employment_type": "employee",
+        "status": "active",
+        "hire_date": "2024-09-02",
+        "roles": ["staff"],
+    }
+    data.update(extra)
+    return data
+
+
+def events(today=None):
+    """``[(label, flow code, event id, body)]`` in the order the HRIS sends them."""
+    today = today or datetime.now(timezone.utc).date()
+    stamp = today.strftime("%Y%m%d")
+    licence_expiry = (today + timedelta(days=10)).isoformat()
+    far_expiry = (today + timedelta(days=700)).isoformat()
+    period_end = today - timedelta(days=1)
+    period_start = period_end - timedelta(days=13)
+    nurses = [
+        _employee(
+            "HR-1001",
+            "Alice",
+            "Nguyen",
+            "RN",
+            "ICU",
+            "CC-4410",
+            "MAIN",
+            manager_external_id="HR-1000",
+            credentials=[
+                {
+                    "type": "RN_LICENSE",
+                    "number": "RN-774411",
+                    "issuer": "State Board of Nursing",
+                    "status": "active",
+                    "expires_on": far_expiry,
+                }
+            ],
+        ),
+        _employee(
+            "HR-1002",
+            "Bruno",
+            "Silva",
+            "RN",
+            "ICU",
+            "CC-4410",
+            "MAIN",
+            manager_external_id="HR-1000",
+            credentials=[
+                {
+                    "type": "RN_LICENSE",
+                    "number": "RN-774412",
+                    "issuer": "State Board of Nursing",
+                    "status": "active",
+                    "expires_on": far_expiry,
+                }
+            ],
+        ),
+        _employee(
+            "HR-1003",
+            "Chen",
+            "Li",
+            "PHARMD",
+            "PHARM",
+            "CC-6100",
+            "NORTH",
+            manager_external_id="HR-1000",
+            credentials=[
+                {
+                    "type": "PHARM_LICENSE",
+                    "number": "PH-3301",
+                    "status": "active",
+                    "expires_on": far_expiry,
+                }
+            ],
+        ),
+        _employee(
+            "HR-1004", "Dana", "Okafor", "CLERK", "FIN", "CC-5200", "MAIN", roles=["staff", "buyer"]
+        ),
+        _employee(
+            "HR-1005",
+            "Emil",
+            "Berg",
+            "RN",
+            "ED",
+            "CC-5200",
+            "MAIN",
+            employment_type="agency",
+            agency_code="AGENCY-01",
+            manager_external_id="HR-1000",
+            credentials=[
+                {
+                    "type": "RN_LICENSE",
+                    "number": "RN-900155",
+                    "status": "active",
+                    "expires_on": far_expiry,
+                }
+            ],
+        ),
+    ]
+    manager = _employee(
+        "HR-1000",
+        "Maria",
+        "Garcia",
+        "MD",
+        "ICU",
+        "CC-4410",
+        "MAIN",
+        roles=["staff", "approver"],
+        credentials=[
+            {
+                "type": "MD_LICENSE",
+                "number": "MD-120034",
+                "issuer": "Medical Board",
+                "status": "active",
+                "expires_on": far_expiry,
+            }
+        ],
+    )
+    out = []
+    for index, data in enumerate(nurses):
+        out.append(
+            (
+                f"hire {data['external_id']} (reports to {data.get('manager_external_id') or '—'})",
+                "employee_upsert",
+                f"hr-demo-{stamp}-hire-{data['external_id']}",
+                _envelope("employee.upsert", today, index, employee=data),
+            )
+        )
+    out.append(
+        (
+            "hire the manager HR-1000 (releases the waiting reports)",
+            "employee_upsert",
+            f"hr-demo-{stamp}-hire-HR-1000",
+            _envelope("employee.upsert", today, 10, employee=manager),
+        )
+    )
+    out.append(
+        (
+            "transfer HR-1002 to the Emergency department",
+            "employee_transfer",
+            f"hr-demo-{stamp}-transfer-HR-1002",
+            _envelope(
+                "employee.transfer",
+                today,
+                20,
+                employee_external_id="HR-1002",
+                effective_date=today.isoformat(),
+                department_code="ED",
+                cost_center_code="CC-5200",
+            ),
+        )
+    )
+    out.append(
+        (
+            "terminate HR-1004 (user deactivated at once)",
+            "employee_terminate",
+            f"hr-demo-{stamp}-terminate-HR-1004",
+            _envelope(
+                "employee.terminate",
+                today,
+                30,
+                employee_external_id="HR-1004",
+                termination_date=today.isoformat(),
+                reason="Resigned",
+            ),
+        )
+    )
+    out.append(
+        (
+            "HR-1001's licence renewed with an expiry in 10 days (reminder)",
+            "credential_update",
+            f"hr-demo-{stamp}-licence-HR-1001",
+            _envelope(
+                "credential.update",
+                today,
+                40,
+                employee_external_id="HR-1001",
+                credential={
+                    "type": "RN_LICENSE",
+                    "number": "RN-774411",
+                    "issuer": "State Board of Nursing",
+                    "status": "active",
+                    "expires_on": licence_expiry,
+                },
+            ),
+        )
+    )
+    out.append(
+        (
+            "HR-1005's licence suspended (access restricted, exception)",
+            "credential_update",
+            f"hr-demo-{stamp}-licence-HR-1005",
+            _envelope(
+                "credential.update",
+                today,
+                41,
+                employee_external_id="HR-1005",
+                credential={
+                    "type": "RN_LICENSE",
+                    "number": "RN-900155",
+                    "status": "suspended",
+                    "expires_on": far_expiry,
+                },
+            ),
+        )
+    )
+    lines = [
+        {"employee_external_id": "HR-1000", "regular_hours": 80, "overtime_hours": 6},
+        {"employee_external_id": "HR-1001", "regular_hours": 72, "overtime_hours": 8.5},
+        {"employee_external_id": "HR-1002", "regular_hours": 40},
+        {
+            "employee_external_id": "HR-1002",
+            "cost_center_code": "CC-5200",
+            "regular_hours": 36,
+            "leave_hours": 4,
+        },
+        {"employee_external_id": "HR-1003", "regular_hours": 76, "leave_hours": 4},
+        {"employee_external_id": "HR-1005", "regular_hours": 60},
+    ]
+    total = round(sum(sum(v for k, v in line.items() if k.endswith("_hours")) for line in lines), 2)
+    out.append(
+        (
+            f"attendance {period_start} → {period_end} ({total} h)",
+            "attendance_summary",
+            f"hr-demo-{stamp}-attendance",
+            _envelope(
+                "attendance.summary",
+                today,
+                50,
+                period_start=period_start.isoformat(),
+                period_end=period_end.isoformat(),
+                lines=lines,
+                control_total_hours=total,
+            ),
+        )
+    )
+    out.append(
+        (
+            "hire HR-1006 in department NEURO: unknown code on purpose (pending mapping)",
+            "employee_upsert",
+            f"hr-demo-{stamp}-hire-HR-1006",
+            _envelope(
+                "employee.upsert",
+                today,
+                60,
+                employee=_employee("HR-1006", "Farah", "Haddad", "MD", "NEURO", "CC-4410", "MAIN"),
+            ),
+        )
+    )
+    return out
+
+
+def run(base_url, secret=None, today=None, out=print):
+    """Send the demo HR traffic to ``base_url``; returns ``[(label, HTTP status)]``."""
+    client = WebhookClient(base_url, secret=secret)
+    results = []
+    for label, flow, event_id, body in events(today):
+        response = client.post(BACKEND, flow, body, event_id=event_id)
+        results.append((label, response.status_code))
+        out(f"{response.status_code}  {flow:<20} {label}")
+        if response.status_code >= 400:
+            out(f"     {response.text[:300]}")
+    return results
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default="http://localhost:8069", help="Odoo base URL")
+    parser.add_argument("--secret", default=None, help="whsec_… (default: HC_DEMO_WEBHOOK_SECRET)")
+    parser.add_argument("--date", default=None, help="play as of this day (YYYY-MM-DD)")
+    args = parser.parse_args(argv)
+    today = date.fromisoformat(args.date) if args.date else None
+    results = run(args.url, secret=args.secret, today=today)
+    failed = [label for label, status in results if status >= 400]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
