@@ -252,7 +252,8 @@ class TestWebhookReceive(WebhookHttpCase):
             self.assertEqual(response.status_code, 202)
             message = self.Message.browse(response.json()["message_id"])
             self.assertEqual(len(message.trace_id), 32)
-            self.assertFalse(message.traceparent)
+            # generated, stored with the message like a received one
+            self.assertEqual(parse_traceparent(message.traceparent)[0], message.trace_id)
             self.assertEqual(
                 parse_traceparent(response.headers["traceparent"])[0], message.trace_id
             )
