@@ -3,6 +3,7 @@ import hmac
 import math
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 TOKEN_PARAM = "hc_integration.metrics_token_sha256"
 #: Upper bounds (seconds) of the processing latency histogram.
@@ -255,17 +256,20 @@ class HcIntegrationMetrics(models.AbstractModel):
             [("", {"backend": backend}, count) for backend, count in cr.fetchall()],
         )
 
-        bucket_sql = ", ".join(
-            f"count(*) FILTER (WHERE latency_seconds <= {float(bound)!r})"
+        buckets = SQL(", ").join(
+            SQL("count(*) FILTER (WHERE latency_seconds <= %s)", float(bound))
             for bound in LATENCY_BUCKETS
         )
         cr.execute(
-            f"""
-            SELECT flow_id, count(*), coalesce(sum(latency_seconds), 0), {bucket_sql}
-              FROM hc_integration_message
-             WHERE state = 'done' AND latency_seconds IS NOT NULL
-             GROUP BY flow_id
-            """
+            SQL(
+                """
+                SELECT flow_id, count(*), coalesce(sum(latency_seconds), 0), %s
+                  FROM hc_integration_message
+                 WHERE state = 'done' AND latency_seconds IS NOT NULL
+                 GROUP BY flow_id
+                """,
+                buckets,
+            )
         )
         samples = []
         for row in cr.fetchall():
