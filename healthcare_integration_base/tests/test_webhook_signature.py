@@ -1,5 +1,7 @@
 import base64
+import os
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import tagged
@@ -141,3 +143,18 @@ class TestWebhookSignature(WebhookHttpCase):
         self.assertProblem(self.post_event(), 401)
         entry = self.assertRejectedOnce(before, 401)
         self.assertIn("no signing secret", entry.summary)
+
+    def test_undecryptable_secret_is_503_not_401(self):
+        """A wrong encryption key on the server is our problem, not the sender's: 503 and
+        Retry-After so that the event is sent again once the key is fixed."""
+        other_key = base64.urlsafe_b64encode(b"another-32-byte-key-for-tests!!!").decode()
+        before = self.rejections()
+        with (
+            patch.dict(os.environ, {"HC_INTEGRATION_KEY": other_key}),
+            mute_logger("odoo.addons.healthcare_integration_base.models.hc_integration_webhook"),
+        ):
+            response = self.post_event()
+        self.assertProblem(response, 503)
+        self.assertGreater(int(response.headers["Retry-After"]), 0)
+        entry = self.assertRejectedOnce(before, 503)
+        self.assertIn("cannot be decrypted", entry.summary)
