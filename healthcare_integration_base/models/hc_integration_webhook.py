@@ -2,6 +2,7 @@ import json
 import logging
 import math
 import re
+from urllib.parse import quote
 
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
@@ -121,7 +122,10 @@ class HcIntegrationWebhook(models.AbstractModel):
             return receiver._hc_reject(rejection, backend_code, flow_code, context)
         out_headers = {"traceparent": make_traceparent(message_trace_id or trace_id)}
         if status == 202:
-            out_headers["Location"] = f"/healthcare/api/v1/messages/{answer['event_id']}"
+            # percent-encoded: an event id may hold any printable character
+            out_headers["Location"] = "/healthcare/api/v1/messages/" + quote(
+                answer["event_id"], safe=""
+            )
         return status, answer, out_headers
 
     @api.model

@@ -37,6 +37,15 @@ class TestWebhookReceive(WebhookHttpCase):
         self.assertEqual(received.actor_type, "backend")
         self.assertEqual(received.backend_id, self.backend)
 
+    def test_event_id_with_any_printable_characters(self):
+        event_id = "evt/1 ?#% \u00e9"  # sent as latin-1, as HTTP headers are
+        response = self.post_event(event_id=event_id)
+        self.assertEqual(response.status_code, 202, response.text)
+        self.assertEqual(response.json()["event_id"], event_id)
+        self.assertEqual(
+            response.headers["Location"], "/healthcare/api/v1/messages/evt%2F1%20%3F%23%25%20%C3%A9"
+        )
+
     def test_duplicate_answers_original(self):
         event_id = self.new_event_id()
         data = self.encode(self.event())
