@@ -315,8 +315,10 @@ class HcIntegrationProcessor(models.AbstractModel):
             self._on_business(message, error.message, error.category, error.detail, error.record)
         except BUSINESS_EXCEPTIONS as error:
             self._on_business(message, str(error.args[0] if error.args else error), "validation")
+        except (psycopg2.errors.SerializationFailure, psycopg2.errors.DeadlockDetected) as error:
+            self._on_conflict(message, f"database conflict ({type(error).__name__})")
         except psycopg2.OperationalError as error:
-            # lock conflicts, serialization failures, lost connections: worth a retry
+            # lock timeouts, lost connections: worth a retry
             self._on_retryable(message, f"database conflict ({type(error).__name__})", None)
         except Exception as error:
             _logger.exception("Handler %s failed on message %s", flow.handler_model, message.id)
@@ -357,6 +359,41 @@ class HcIntegrationProcessor(models.AbstractModel):
             summary=f"attempt {message.attempts} failed, next at {next_at:%Y-%m-%d %H:%M:%S}: "
             f"{reason}",
             next_attempt_at=next_at,
+            last_error=reason,
+            error_class="technical",
+            lease_expires_at=False,
+            lease_owner=False,
+        )
+
+    @api.model
+    def _on_conflict(self, message, reason):
+        """Another worker committed a change to a row this message changes too (typically
+        a counter stored on a shared record: two employees hired into one job both update
+        the job's number of employees). As Odoo's HTTP layer does for requests, the message
+        runs again at once in a fresh transaction, and the attempt is given back: a
+        conflict says nothing about the message. After ``hc_integration.conflict_retries``
+        (default 10) conflicts, further ones count as ordinary failures (backoff, then
+        exception), so nothing can loop for ever."""
+        allowed = self._get_param("conflict_retries", 10)
+        conflicts = (
+            self.env["hc.integration.audit"]
+            .sudo()
+            .search_count(
+                [
+                    ("message_id", "=", message.id),
+                    ("action", "=", "message.retry"),
+                    ("summary", "like", "conflict, run again"),
+                ]
+            )
+        )
+        if conflicts >= allowed:
+            self._on_retryable(message, reason, None)
+            return
+        message._hc_transition(
+            "retry",
+            summary=f"conflict, run again at once: {reason}",
+            attempts=max(0, message.attempts - 1),
+            next_attempt_at=fields.Datetime.now(),
             last_error=reason,
             error_class="technical",
             lease_expires_at=False,
