@@ -134,12 +134,8 @@ class HcIntegrationAudit(models.Model):
             return actor_type
         if self.env.context.get("hc_actor"):
             return self.env.context["hc_actor"]
-        if (
-            self.env.uid == SUPERUSER_ID
-            or self.env.user._is_superuser()
-            or self.env.user == self.env.ref("base.user_root", raise_if_not_found=False)
-        ):
-            return "system"
+        if self.env.uid == SUPERUSER_ID or self.env.su and not self.env.uid:
+            return "system"  # the scheduler and engine code (base.user_root is the superuser)
         return "user"
 
     @api.model

@@ -200,11 +200,12 @@ class HcIntegrationBackend(models.Model):
         """Signing secrets currently accepted for inbound events (current, then previous
         until its expiry). Model code only."""
         self.ensure_one()
-        secrets = [self._hc_get_secret("webhook_secret")]
+        names = ["webhook_secret"]
         expiry = self.webhook_secret_previous_expiry
         if expiry and expiry > fields.Datetime.now():
-            secrets.append(self._hc_get_secret("webhook_secret_previous"))
-        return [secret for secret in secrets if secret]
+            names.append("webhook_secret_previous")
+        found = self.env["hc.integration.secret"]._get_secrets(self, names)
+        return [found[name] for name in names if found.get(name)]
 
     def action_rotate_webhook_secret(self, new_secret, keep_previous_hours=24):
         """Make ``new_secret`` current and keep the old one valid for a while."""

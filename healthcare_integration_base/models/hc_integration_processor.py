@@ -102,14 +102,37 @@ class HcIntegrationProcessor(models.AbstractModel):
     @api.model
     def _wake_up(self, at=None):
         """Wake a processing lane now (or at ``at``), once per transaction."""
+        self._trigger_cron_once(LANE_CRON_XMLID, at)
+
+    @api.model
+    def _trigger_cron_once(self, xmlid, at=None):
+        """``_trigger`` the cron unless this transaction already did, or a trigger that is
+        due and not yet consumed is waiting for it.
+
+        Each trigger costs an insert and, after commit, a new connection to the
+        ``postgres`` database for ``NOTIFY`` (Odoo does not pool those): a burst of
+        deliveries needs one wake-up, not one per event. Skipping is safe: the scheduler
+        deletes triggers only when a run completes, and a lane reports remaining work
+        (so it runs again at once) when messages arrived during its run.
+        """
         woken = self.env.cr.precommit.data.setdefault("hc_integration.woken", set())
-        key = at.isoformat() if at else "now"
+        now = fields.Datetime.now()
+        when = at if at and at > now else None
+        key = (xmlid, when.isoformat() if when else "now")
         if key in woken:
             return
         woken.add(key)
-        cron = self.env.ref(LANE_CRON_XMLID, raise_if_not_found=False)
-        if cron:
-            cron.sudo()._trigger(at=at if at and at > fields.Datetime.now() else None)
+        cron_id = self.env["ir.model.data"]._xmlid_to_res_id(xmlid, raise_if_not_found=False)
+        if not cron_id:
+            return
+        if when is None:
+            self.env.cr.execute(
+                "SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s AND call_at <= %s LIMIT 1",
+                (cron_id, now),
+            )
+            if self.env.cr.fetchone():
+                return
+        self.env["ir.cron"].sudo().browse(cron_id)._trigger(at=when)
 
     # ------------------------------------------------------------------------------------
     # Claim

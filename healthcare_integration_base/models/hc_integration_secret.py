@@ -1,3 +1,4 @@
+import hashlib
 import logging
 import os
 
@@ -10,6 +11,17 @@ from ..tools import crypto
 _logger = logging.getLogger(__name__)
 
 KEY_ENV_VAR = "HC_INTEGRATION_KEY"
+#: ciphertext -> plaintext of recently used secrets (bounded; this process only)
+_DECRYPTED = {}
+_DECRYPTED_MAX = 256
+
+
+def _remember(cache_key, plaintext):
+    if len(_DECRYPTED) >= _DECRYPTED_MAX:
+        _DECRYPTED.pop(next(iter(_DECRYPTED)))
+    _DECRYPTED[cache_key] = plaintext
+
+
 KEY_CONFIG_OPTION = "hc_integration_key"
 
 
@@ -39,8 +51,12 @@ class HcIntegrationSecret(models.Model):
     ]
 
     @api.model
+    def _configured_keys(self):
+        return os.environ.get(KEY_ENV_VAR) or config.get(KEY_CONFIG_OPTION) or ""
+
+    @api.model
     def _get_cipher(self):
-        raw = os.environ.get(KEY_ENV_VAR) or config.get(KEY_CONFIG_OPTION)
+        raw = self._configured_keys()
         try:
             return crypto.make_cipher(raw)
         except crypto.KeyMissingError:
@@ -93,28 +109,46 @@ class HcIntegrationSecret(models.Model):
     @api.model
     def _get_secret(self, record, field_name):
         """Decrypt the secret of ``record.field_name``; ``None`` when none is stored."""
+        return self._get_secrets(record, [field_name]).get(field_name)
+
+    @api.model
+    def _get_secrets(self, record, field_names):
+        """``{field_name: decrypted secret}`` of ``record`` in one query (webhook hot path).
+
+        Decrypted values are remembered in this process per configured keys and
+        ciphertext, so a backend's signing secret is decrypted once, not on every delivery;
+        a changed secret has a new ciphertext and changed keys are a new cache key.
+        """
         record.ensure_one()
-        secret = self.sudo().search(
-            [
-                ("res_model", "=", record._name),
-                ("res_id", "=", record.id),
-                ("field_name", "=", field_name),
-            ],
-            limit=1,
+        self.flush_model(["ciphertext"])
+        self.env.cr.execute(
+            "SELECT field_name, ciphertext FROM hc_integration_secret "
+            "WHERE res_model = %s AND res_id = %s AND field_name IN %s",
+            (record._name, record.id, tuple(field_names)),
         )
-        if not secret:
-            return None
-        try:
-            return crypto.decrypt(self._get_cipher(), secret.ciphertext)
-        except crypto.DecryptionError:
-            raise UserError(
-                self.env._(
-                    "A stored secret (%(field)s of %(record)s) cannot be decrypted with the "
-                    "configured keys. Was the encryption key replaced instead of rotated?",
-                    field=field_name,
-                    record=record.display_name,
-                )
-            ) from None
+        rows = self.env.cr.fetchall()
+        if not rows:
+            return {}
+        cipher = self._get_cipher()  # fails clearly without a (valid) key
+        keys = hashlib.sha256(self._configured_keys().encode()).digest()
+        secrets = {}
+        for field_name, ciphertext in rows:
+            plaintext = _DECRYPTED.get((keys, ciphertext))
+            if plaintext is None:
+                try:
+                    plaintext = crypto.decrypt(cipher, ciphertext)
+                except crypto.DecryptionError:
+                    raise UserError(
+                        self.env._(
+                            "A stored secret (%(field)s of %(record)s) cannot be decrypted "
+                            "with the configured keys.",
+                            field=field_name,
+                            record=record.display_name,
+                        )
+                    ) from None
+                _remember((keys, ciphertext), plaintext)
+            secrets[field_name] = plaintext
+        return secrets
 
     @api.model
     def _has_secrets(self, records, field_name):
