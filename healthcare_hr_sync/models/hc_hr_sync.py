@@ -1,6 +1,6 @@
 import logging
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.tools import html_escape
 
 from odoo.addons.healthcare_integration_base.exceptions import (
@@ -44,6 +44,30 @@ class HcHrSync(models.AbstractModel):
     # HRIS data → Odoo values
     # ------------------------------------------------------------------------------------
     @api.model
+    @tools.ormcache("backend_id", "mapping_type", "code")
+    def _mapped_target(self, backend_id, mapping_type, code):
+        """``(model, ids)`` an external code maps to (ids empty when ignored), or None
+        when unknown or pending. Cached: every HR event resolves four to six codes; the
+        cache is cleared whenever a mapping changes (see ``hc.integration.mapping``)."""
+        backend = self.env["hc.integration.backend"].sudo().browse(backend_id)
+        row = self.env["hc.integration.mapping"]._lookup(backend, mapping_type, code)
+        if not row or row.state == "pending":
+            return None
+        target = row._get_target()
+        if target is None:
+            return None
+        return target._name, tuple(target.ids)
+
+    @api.model
+    def _map_code(self, backend, mapping_type, code):
+        """The record(s) ``code`` maps to (empty when ignored), or None when unmapped."""
+        found = self._mapped_target(backend.id, mapping_type, str(code))
+        if found is None:
+            return None
+        model, ids = found
+        return self.env[model].browse(ids).exists()
+
+    @api.model
     def _resolve_codes(self, backend, data, required=True):
         """Mapped records for the codes present in ``data``: ``{field: record or False}``
         and the role mappings (``None`` when ``roles`` is absent). Unknown codes raise one
@@ -57,20 +81,19 @@ class HcHrSync(models.AbstractModel):
             if code in (None, ""):
                 resolved[field_name] = False
                 continue
-            row = mapping._lookup(backend, mapping_type, str(code))
-            if not row or row.state == "pending":
+            target = self._map_code(backend, mapping_type, code)
+            if target is None:
                 missing.append((mapping_type, str(code)))
                 continue
-            resolved[field_name] = row._get_target() or False
+            resolved[field_name] = target[:1] or False
         roles = None
         if data.get("roles") is not None:
             roles = mapping.browse()
             for code in data.get("roles") or []:
-                row = mapping._lookup(backend, "role", str(code))
-                if not row or row.state == "pending":
+                if self._map_code(backend, "role", code) is None:
                     missing.append(("role", str(code)))
                 else:
-                    roles |= row
+                    roles |= mapping._lookup(backend, "role", str(code))
         if missing and required:
             raise MappingError(backend, missing)
         return resolved, roles, missing
@@ -158,17 +181,21 @@ class HcHrSync(models.AbstractModel):
     # ------------------------------------------------------------------------------------
     @api.model
     def _check_unique_email(self, employee, email):
-        """Two HRIS identities with one work e-mail are a conflict for a person: never merge."""
+        """Two HRIS identities with one work e-mail are a conflict for a person: never merge.
+
+        Compared case-insensitively through the ``lower(work_email)`` index (see
+        ``hr.employee.init``): an ``=ilike`` domain would scan every employee on each event.
+        """
         if not email:
             return
-        escaped = _ilike_escape(email)
-        other = (
-            self.env["hr.employee"]
-            .sudo()
-            .with_context(active_test=False)
-            .search([("work_email", "=ilike", escaped), ("id", "!=", employee.id or 0)], limit=1)
+        self.env["hr.employee"].flush_model(["work_email"])
+        self.env.cr.execute(
+            "SELECT id FROM hr_employee WHERE lower(work_email) = lower(%s) AND id != %s LIMIT 1",
+            (email, employee.id or 0),
         )
-        if other:
+        row = self.env.cr.fetchone()
+        if row:
+            other = self.env["hr.employee"].sudo().with_context(active_test=False).browse(row[0])
             raise ConflictError(
                 f"Another employee ({other.name}, HRIS ID {other.hc_external_id or 'none'}) "
                 "already uses this work e-mail. The HRIS may hold a duplicate identity: fix it "
@@ -193,8 +220,9 @@ class HcHrSync(models.AbstractModel):
             raise StaleEventError("A more recent event of this employee was already applied.")
         values, _missing = self._prepare_employee_values(backend, data, employee)
         status = data.get("status") or (employee.hc_hris_status if employee else "active")
-        if "work_email" in values:
-            self._check_unique_email(employee, values["work_email"])
+        email = values.get("work_email")
+        if email and (employee.work_email or "").lower() != email.lower():
+            self._check_unique_email(employee, email)
         if status == "terminated":
             if not employee:
                 raise BusinessError(

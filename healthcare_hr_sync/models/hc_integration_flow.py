@@ -46,6 +46,23 @@ class HcIntegrationFlow(models.Model):
         tracking=True,
     )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        flows = super().create(vals_list)
+        self.env.registry.clear_cache()  # hr.employee._hc_hr_identity_flow_id
+        return flows
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {"handler_model", "backend_id", "active"}.intersection(vals):
+            self.env.registry.clear_cache()
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()
+        return result
+
     @api.depends("handler_model")
     def _compute_hr_is_hr_flow(self):
         for flow in self:

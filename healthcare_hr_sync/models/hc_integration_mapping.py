@@ -30,9 +30,21 @@ class HcIntegrationMapping(models.Model):
         targets.update(HR_MAPPING_TARGETS)
         return targets
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        mappings = super().create(vals_list)
+        self.env.registry.clear_cache()  # hc.hr.sync._mapped_target
+        return mappings
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()
+        return result
+
     def write(self, vals):
         """A role's groups changed: bring the users holding that role in line at once."""
         result = super().write(vals)
+        self.env.registry.clear_cache()  # hc.hr.sync._mapped_target
         if {"group_ids", "target_ref", "state"}.intersection(vals):
             roles = self.filtered(lambda m: m.mapping_type == "role")
             if roles:

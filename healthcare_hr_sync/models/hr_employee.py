@@ -1,6 +1,6 @@
 import logging
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError
 
 _logger = logging.getLogger(__name__)
@@ -129,6 +129,13 @@ class HrEmployee(models.Model):
     hc_restriction_reason = fields.Char(
         string="Restriction reason", readonly=True, copy=False, groups="hr.group_hr_user"
     )
+
+    def init(self):
+        # the HR sync checks on every event that no other employee has the work e-mail
+        self.env.cr.execute(
+            "CREATE INDEX IF NOT EXISTS hc_hr_employee_work_email_lower_idx "
+            "ON hr_employee (lower(work_email))"
+        )
 
     @api.depends("hc_backend_id", "hc_external_id", "hc_detached")
     def _compute_hc_sync_state(self):
@@ -297,21 +304,26 @@ class HrEmployee(models.Model):
     def _hc_hr_identity_flow(self):
         """The flow whose HR settings apply to this employee (its backend's upsert flow)."""
         self.ensure_one()
-        if not self.sudo().hc_backend_id:
-            return self.env["hc.integration.flow"]
-        return (
+        backend = self.sudo().hc_backend_id
+        flow_id = self._hc_hr_identity_flow_id(backend.id) if backend else None
+        return self.env["hc.integration.flow"].sudo().browse(flow_id or [])
+
+    @api.model
+    @tools.ormcache("backend_id")
+    def _hc_hr_identity_flow_id(self, backend_id):
+        """Cached (read on every event); cleared when flows are created, removed or change
+        handler, backend or activity (see ``hc.integration.flow``)."""
+        flow = (
             self.env["hc.integration.flow"]
             .sudo()
             .with_context(active_test=False)
             .search(
-                [
-                    ("backend_id", "=", self.sudo().hc_backend_id.id),
-                    ("handler_model", "=", UPSERT_HANDLER),
-                ],
+                [("backend_id", "=", backend_id), ("handler_model", "=", UPSERT_HANDLER)],
                 order="active desc, id",
                 limit=1,
             )
         )
+        return flow.id or None
 
     def _hc_hr_settings(self):
         flow = self._hc_hr_identity_flow()

@@ -8,3 +8,4 @@ from . import test_reconciliation
 from . import test_field_ownership
 from . import test_security
 from . import test_webhook_http
+from . import test_conflict_retry
