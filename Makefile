@@ -64,5 +64,9 @@ demo-traffic:
 lint:
 	$(PYTHON) -m pre_commit run --all-files --show-diff-on-failure
 
+# Every tests/benchmarks/bench_*.py is a stand-alone script that prints its figures;
+# one failing benchmark does not stop the others, but makes the target fail at the end.
 bench: check
-	$(PYTHON) -m pytest -s -p no:cacheprovider benchmarks
+	@failed=""; for script in tests/benchmarks/bench_*.py; do \
+	  echo "=== $$script"; $(PYTHON) $$script || failed="$$failed $$script"; echo; \
+	done; if [ -n "$$failed" ]; then echo "FAILED:$$failed" >&2; exit 1; fi
