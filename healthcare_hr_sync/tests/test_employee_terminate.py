@@ -68,6 +68,38 @@ class TestEmployeeTerminate(HrSyncCase):
         self.assertEqual((exception.res_model, exception.res_id), ("hr.employee", self.leaver.id))
         self.assertEqual(exception.group_id, self.env.ref("healthcare_hr_sync.group_hr_resolver"))
 
+    def test_pending_time_off_approvals_of_the_leaver_are_listed(self):
+        if "hr.leave" not in self.env:
+            self.skipTest("hr_holidays is not installed")
+        self.send_and_process(
+            "employee_upsert",
+            self.upsert_event("E303", job_code="CLERK", manager_external_id="E300"),
+        )
+        report = self.employee("E303")
+        self.assertEqual(report.leave_manager_id, self.user, "the manager's user approves")
+        leave_type = self.env["hr.leave.type"].create(
+            {
+                "name": "Unpaid (test)",
+                "requires_allocation": "no",
+                "leave_validation_type": "manager",
+            }
+        )
+        leave = self.env["hr.leave"].create(
+            {
+                "employee_id": report.id,
+                "holiday_status_id": leave_type.id,
+                "request_date_from": "2030-03-04",
+                "request_date_to": "2030-03-05",
+            }
+        )
+        self.assertEqual(leave.state, "confirm")
+        message = self.send_and_process(
+            "employee_terminate", self.terminate_event("E300", self.now().date())
+        )
+        description = message.exception_ids.description
+        self.assertIn("1 direct reports", description)
+        self.assertIn("1 time-off requests to approve", description)
+
     def test_terminating_an_unknown_employee_is_an_exception(self):
         message = self.send_and_process(
             "employee_terminate", self.terminate_event("NOBODY", self.now().date())

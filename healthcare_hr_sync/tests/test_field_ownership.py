@@ -1,5 +1,5 @@
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import Form, tagged
+from odoo.tests import Form, new_test_user, tagged
 
 from .common import HrSyncCase
 
@@ -41,6 +41,14 @@ class TestFieldOwnership(HrSyncCase):
         self.assertFalse(
             Form(manual.with_user(self.hr_resolver))._get_modifier("department_id", "readonly")
         )
+
+    def test_form_opens_for_an_hr_officer_without_integration_rights(self):
+        officer = new_test_user(self.env, login="hr_officer_only", groups="hr.group_hr_user")
+        form = Form(self.synced.with_user(officer))
+        self.assertTrue(form._get_modifier("job_id", "readonly"))
+        self.assertEqual(form.hc_sync_state, "synced")
+        arch = self.env["hr.employee"].with_user(officer).get_views([(False, "form")])
+        self.assertNotIn("hc_message_count", str(arch["views"]["form"]["arch"]))
 
     def test_unsynced_employees_are_not_guarded(self):
         manual = self.env["hr.employee"].create({"name": "Not synced"})
