@@ -6,9 +6,10 @@ Run: ``python3 tests/benchmarks/bench_claim.py [--small N] [--large N] [--claims
 
 In a fresh database ``hc_bench_<8 hex>`` with ``healthcare_integration_base`` installed,
 it bulk-inserts ``--small`` (default 10,000) pending messages with ``INSERT … SELECT
-generate_series``, then measures ``hc.integration.processor._claim(10)`` ``--claims``
-times (default 300, after 20 warm-up claims), each claim in its own transaction rolled
-back afterwards so that the backlog stays the same. It then grows the backlog to
+generate_series`` (``harness.bulk_insert_messages``, one ordering key per message), then
+measures ``hc.integration.processor._claim(10)`` ``--claims`` times (default 300, after
+20 warm-up claims), each claim in its own transaction rolled back afterwards so that the
+backlog stays the same. It then grows the backlog to
 ``--large`` (default 1,000,000) and measures again. Both sizes are measured by the same
 Odoo process code (``odoo shell``), so the figures follow the code under test.
 
@@ -96,30 +97,12 @@ result = {
 }
 """
 
-INSERT_SQL = """
-INSERT INTO hc_integration_message (
-    backend_id, flow_id, company_id, direction, external_id, content_hash, ordering_key,
-    event_type, schema_version, payload, state, priority, attempts, next_attempt_at,
-    received_at, trace_id, create_uid, write_uid, create_date, write_date)
-SELECT %(backend)s, %(flow)s, %(company)s, 'inbound', 'bench-' || g, md5(g::text),
-       'contact:B' || g, 'contact.upsert', '1.0',
-       jsonb_build_object('event_type', 'contact.upsert', 'schema_version', '1.0',
-                          'simulate', 'noop', 'contact',
-                          jsonb_build_object('external_id', 'B' || g)),
-       'pending', 10, 0,
-       now() AT TIME ZONE 'UTC' - interval '1 hour',
-       now() AT TIME ZONE 'UTC' - interval '1 hour',
-       md5('trace' || g), 1, 1,
-       now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
-  FROM generate_series(%(first)s, %(last)s) AS g
-"""
 
-
-def fill(db, ids, first, last):
+def fill(db, flow_id, first, last):
     """Insert pending messages ``first``..``last`` (inclusive) in chunks."""
     for start in range(first, last + 1, INSERT_CHUNK):
         stop = min(last, start + INSERT_CHUNK - 1)
-        harness.query(db, INSERT_SQL, dict(ids, first=start, last=stop))
+        harness.bulk_insert_messages(db, flow_id, "bench", start, stop, {"simulate": "noop"})
     harness.query(db, "VACUUM ANALYZE hc_integration_message")
 
 
@@ -147,17 +130,13 @@ def main(argv=None):
         seeded = server.run_script(
             harness.seed_sample_flow_script("bench", "contacts", harness.new_webhook_secret())
         )
-        company = harness.scalar(
-            db, "SELECT company_id FROM hc_integration_flow WHERE id = %s", (seeded["flow_id"],)
-        )
-        ids = {"backend": seeded["backend_id"], "flow": seeded["flow_id"], "company": company}
         print(f"installed and seeded in {time.monotonic() - started:.0f} s")
 
         results = {}
         filled = 0
         for size in (args.small, args.large):
             started = time.monotonic()
-            fill(db, ids, filled + 1, size)
+            fill(db, seeded["flow_id"], filled + 1, size)
             filled = size
             print(
                 f"backlog of {size:,} pending messages ready in {time.monotonic() - started:.0f} s"

@@ -185,6 +185,22 @@ def pg_ctlcluster(action, version=None, timeout=60):
         raise HarnessError(f"{' '.join(cmd)} failed: {done.stderr.strip() or done.stdout.strip()}")
 
 
+def restart_postgres(timeout=60):
+    """Restart the local cluster and wait until it answers; returns the seconds it took.
+
+    A ``CHECKPOINT`` first leaves little for the shutdown checkpoint to write, which
+    keeps the outage (for everything else on the machine too) short.
+    """
+    with contextlib.suppress(psycopg2.Error):
+        query("postgres", "CHECKPOINT")
+    started = time.monotonic()
+    try:
+        pg_ctlcluster("restart", timeout=timeout)
+    finally:
+        wait_for_postgres(timeout)
+    return time.monotonic() - started
+
+
 def wait_for_postgres(timeout=60):
     """Wait until the cluster accepts connections again."""
 
@@ -554,6 +570,44 @@ for number in range({count}):
         env.cr.commit()
 result = ids
 """
+
+
+BULK_INSERT_SQL = """
+INSERT INTO hc_integration_message (
+    backend_id, flow_id, company_id, direction, external_id, content_hash, ordering_key,
+    event_type, schema_version, payload, state, priority, attempts, next_attempt_at,
+    received_at, trace_id, create_uid, write_uid, create_date, write_date)
+SELECT f.backend_id, f.id, f.company_id, 'inbound', %(prefix)s || '-evt-' || g, md5(g::text),
+       'contact:' || %(prefix)s || '-' || g, 'contact.upsert', '1.0',
+       jsonb_build_object('event_type', 'contact.upsert', 'schema_version', '1.0',
+                          'occurred_at', '2026-01-01T00:00:00Z', 'contact',
+                          jsonb_build_object('external_id', %(prefix)s || '-' || g,
+                                             'name', 'hc-sys ' || %(prefix)s || ' ' || g))
+         || %(extra)s::jsonb,
+       'pending', f.priority, 0,
+       now() AT TIME ZONE 'UTC' - interval '1 second',
+       now() AT TIME ZONE 'UTC' - interval '1 second',
+       md5('trace' || g), 1, 1, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+  FROM generate_series(%(first)s, %(last)s) AS g, hc_integration_flow f
+ WHERE f.id = %(flow_id)s
+"""
+
+
+def bulk_insert_messages(db_name, flow_id, prefix, first, last, extra=None):
+    """Insert pending sample events ``first``..``last`` of flow ``flow_id`` in one SQL
+    statement, as ``_hc_enqueue`` would store them (event ids ``<prefix>-evt-<n>``,
+    contacts ``<prefix>-<n>``), without audit entries: for large backlogs."""
+    query(
+        db_name,
+        BULK_INSERT_SQL,
+        {
+            "prefix": prefix,
+            "first": first,
+            "last": last,
+            "flow_id": flow_id,
+            "extra": json.dumps(extra or {}),
+        },
+    )
 
 
 # ----------------------------------------------------------------------------------------
