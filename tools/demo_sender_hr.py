@@ -17,6 +17,8 @@ import sys
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
+import requests
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from demo_client import WebhookClient
@@ -301,7 +303,12 @@ def run(base_url, secret=None, today=None, out=print):
     client = WebhookClient(base_url, secret=secret)
     results = []
     for label, flow, event_id, body in events(today):
-        response = client.post(BACKEND, flow, body, event_id=event_id)
+        try:
+            response = client.post(BACKEND, flow, body, event_id=event_id)
+        except requests.RequestException as error:
+            out(f"---  {flow:<20} {label}: Odoo did not answer ({type(error).__name__})")
+            results.append((label, 599))
+            continue
         results.append((label, response.status_code))
         out(f"{response.status_code}  {flow:<20} {label}")
         if response.status_code >= 400:
