@@ -290,6 +290,13 @@ class HcRcmRemittance(models.Model):
         )
         if existing:
             if existing.content_hash == content_hash:
+                if existing.open_denial_count and existing.message_id == message:
+                    # a replay: the processor resolves the exceptions open before the run,
+                    # so the denials still to work get a fresh follow-up exception
+                    message.exception_ids.filtered(lambda e: e.state == "open")._close(
+                        "resolved", self.env._("Superseded: the message was processed again.")
+                    )
+                    existing._hc_rcm_open_denial_exception(message)
                 return existing._hc_rcm_records()
             raise ConflictError(
                 self.env._(

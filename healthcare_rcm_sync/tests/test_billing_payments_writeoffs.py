@@ -78,6 +78,12 @@ class TestBillingSummary(RcmCase):
             {"path": "/control_total", "message": "must equal the sum of lines[].gross_charges"},
             flow._validate_payload(body),
         )
+        missing = {key: value for key, value in body.items() if key != "batch_id"}
+        self.assertIn(
+            {"path": "/", "message": "required property missing: batch_id"},
+            flow._validate_payload(missing),
+            "the JSON Schema of the addon is applied",
+        )
         body["control_total"] = "1500.001"
         self.assertIn(
             {"path": "/control_total", "message": "must have at most 2 decimals"},

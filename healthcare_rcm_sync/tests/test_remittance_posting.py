@@ -263,6 +263,14 @@ class TestRemittancePosting(RcmCase):
         self.assertIn("medical necessity", exception.description)
         self.assertEqual(exception.group_id, self.env.ref("healthcare_rcm_sync.group_rcm_resolver"))
         self.assertEqual((exception.res_model, exception.res_id), (remittance._name, remittance.id))
+        # a replay of the message keeps the denial to work in an open exception
+        message.sudo().action_replay()
+        self.process()
+        self.assertEqual(message.state, "done")
+        self.assertEqual(exception.state, "resolved")
+        exception = message.exception_ids.filtered(lambda e: e.state == "open")
+        self.assertEqual(len(exception), 1)
+        self.assertIn("PCN302", exception.name)
         # the billing team decides to write it off: the denial account, then closed
         denied.action_hc_rcm_write_off_denial()
         self.assertEqual(denied.denial_state, "written_off")
