@@ -18,6 +18,7 @@ Typical use::
     drop_database("hc_sys_1234abcd")
 """
 
+import base64
 import contextlib
 import importlib.util
 import json
@@ -384,14 +385,19 @@ class OdooServer:
             raise HarnessError(f"{error}\n{self.log_tail()}") from None
 
     def stop(self, timeout=20):
-        """SIGTERM to the process group, SIGKILL after ``timeout`` seconds."""
+        """Stop the server: SIGTERM to the master (graceful: it lets its workers finish
+        their request), a second SIGTERM after half of ``timeout`` (Odoo's forced
+        shutdown), then SIGKILL to whatever is left of the process group."""
         if self.process is None:
             return
         pgid = self.process.pid
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pgid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(timeout)
+        for _attempt in range(2):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.process.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout / 2)
+            if self.process.poll() is not None:
+                break
         # whatever is left of the group (workers of a master killed hard, gevent…)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pgid, signal.SIGKILL)
@@ -644,8 +650,6 @@ class WebhookSender:
 
 def new_webhook_secret():
     """A random ``whsec_…`` secret."""
-    import base64
-
     return "whsec_" + base64.b64encode(os.urandom(32)).decode()
 
 

@@ -17,6 +17,7 @@ there is one) can still open a cursor afterwards.
 """
 
 import contextlib
+import shutil
 import sys
 import threading
 import time
@@ -27,7 +28,13 @@ import requests
 
 from . import harness
 
-pytestmark = pytest.mark.system
+pytestmark = [
+    pytest.mark.system,
+    pytest.mark.skipif(
+        not shutil.which("pg_ctlcluster"),
+        reason="restarts the local cluster with pg_ctlcluster (Debian's postgresql-common)",
+    ),
+]
 
 EVENTS = 300
 SENDERS = 16
