@@ -18,22 +18,22 @@ class HcRcmAdjustment(models.Model):
     claim_line_id = fields.Many2one(
         "hc.rcm.claim.line", string="Claim", readonly=True, ondelete="cascade", index=True
     )
-    company_id = fields.Many2one(related="remittance_id.company_id", store=True, index=True)
+    # copies of the remittance header, written at creation (see hc.rcm.claim.line)
+    company_id = fields.Many2one("res.company", required=True, readonly=True)
     payer_id = fields.Many2one(
-        related="remittance_id.payer_id", string="Payer", store=True, index=True
+        "res.partner", string="Payer", required=True, readonly=True, index=True
     )
-    currency_id = fields.Many2one(related="remittance_id.currency_id", store=True)
-    payment_date = fields.Date(related="remittance_id.payment_date", store=True)
+    currency_id = fields.Many2one("res.currency", required=True, readonly=True)
+    payment_date = fields.Date(readonly=True)
     level = fields.Selection(
         [("claim", "Claim"), ("service", "Service line"), ("provider", "Provider (PLB)")],
         required=True,
         readonly=True,
-        index=True,
     )
     group_code = fields.Selection(
         list(x12_835.ADJUSTMENT_GROUPS.items()), string="Group", readonly=True
     )
-    reason_code = fields.Char(required=True, readonly=True, index=True)
+    reason_code = fields.Char(required=True, readonly=True)
     code_id = fields.Many2one("hc.rcm.code", string="Reason", readonly=True)
     reason_description = fields.Char(related="code_id.name", string="Reason description")
     group_reason = fields.Char(

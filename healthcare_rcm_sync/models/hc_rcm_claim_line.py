@@ -28,12 +28,15 @@ class HcRcmClaimLine(models.Model):
         "hc.rcm.remittance", required=True, readonly=True, ondelete="cascade", index=True
     )
     sequence = fields.Integer(readonly=True)
-    company_id = fields.Many2one(related="remittance_id.company_id", store=True, index=True)
+    # Copies of the (immutable) remittance header, written at creation: stored related
+    # fields would be computed record by record, which dominates the creation of the tens
+    # of thousands of claims and adjustments of a large remittance.
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
     payer_id = fields.Many2one(
-        related="remittance_id.payer_id", string="Payer", store=True, index=True
+        "res.partner", string="Payer", required=True, readonly=True, index=True
     )
-    currency_id = fields.Many2one(related="remittance_id.currency_id", store=True)
-    payment_date = fields.Date(related="remittance_id.payment_date", store=True)
+    currency_id = fields.Many2one("res.currency", required=True, readonly=True)
+    payment_date = fields.Date(readonly=True)
     claim_id = fields.Char(
         string="Claim ID", required=True, readonly=True, index=True, help="CLP01"
     )

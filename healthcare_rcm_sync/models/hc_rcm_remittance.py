@@ -506,6 +506,7 @@ class HcRcmRemittance(models.Model):
             reversed_originals.write({"state": "reversed"})
             denied.write({"denial_state": "reversed"})
             reversed_originals.flush_recordset()
+        header = self._hc_rcm_header_copy()
         line_values = []
         for index, claim in enumerate(rem.claims):
             sums = defaultdict(Decimal)
@@ -516,7 +517,7 @@ class HcRcmRemittance(models.Model):
                 remarks.extend(r for r in service.remarks if r not in remarks)
             line_values.append(
                 {
-                    "remittance_id": self.id,
+                    **header,
                     "sequence": index,
                     "claim_id": claim.claim_id,
                     "status": claim.status,
@@ -549,22 +550,37 @@ class HcRcmRemittance(models.Model):
         adjustment_values = []
         for claim, line in zip(rem.claims, lines, strict=True):
             for adjustment in claim.adjustments:
-                adjustment_values.append(self._hc_rcm_adjustment_values(adjustment, line, codes))
+                adjustment_values.append(
+                    self._hc_rcm_adjustment_values(header, adjustment, line, codes)
+                )
             for service in claim.services:
                 procedure = _procedure_label(service.procedure)
                 for adjustment in service.adjustments:
                     adjustment_values.append(
                         self._hc_rcm_adjustment_values(
-                            adjustment, line, codes, level="service", procedure=procedure
+                            header, adjustment, line, codes, level="service", procedure=procedure
                         )
                     )
         self.env["hc.rcm.adjustment"].create(adjustment_values)
         return lines
 
-    def _hc_rcm_adjustment_values(self, adjustment, line, codes, level="claim", procedure=None):
-        code = codes.get(("carc", adjustment.reason))
+    def _hc_rcm_header_copy(self):
+        """Header values copied on each claim and adjustment (see hc.rcm.claim.line)."""
+        self.ensure_one()
         return {
             "remittance_id": self.id,
+            "company_id": self.company_id.id,
+            "payer_id": self.payer_id.id,
+            "currency_id": self.currency_id.id,
+            "payment_date": self.payment_date,
+        }
+
+    def _hc_rcm_adjustment_values(
+        self, header, adjustment, line, codes, level="claim", procedure=None
+    ):
+        code = codes.get(("carc", adjustment.reason))
+        return {
+            **header,
             "claim_line_id": line.id,
             "level": level,
             "group_code": adjustment.group,
@@ -578,12 +594,13 @@ class HcRcmRemittance(models.Model):
     def _hc_rcm_create_provider_adjustments(self, rem):
         self.ensure_one()
         codes = self.env["hc.rcm.code"]._hc_rcm_lookup()
+        header = self._hc_rcm_header_copy()
         values = []
         for plb in rem.provider_adjustments:
             code = codes.get(("plb", plb.reason))
             values.append(
                 {
-                    "remittance_id": self.id,
+                    **header,
                     "level": "provider",
                     "reason_code": plb.reason,
                     "code_id": code[0] if code else False,
