@@ -393,3 +393,38 @@ class TestRemittancePosting(RcmCase):
                 with self.assertRaises(ValueError) as caught:
                     self.Handler._hc_parse_body(self.flow_835, data, "application/edi-x12")
                 self.assertNotIn("this is not", str(caught.exception), "no payload echoed")
+
+    def test_foreign_currency_remittance(self):
+        text = fixture("remit_basic.835").decode()
+        text = text.replace(
+            "TRN*1*EFT0001*1512345678~\n", "TRN*1*EFT0001*1512345678~\nCUR*PR*EUR~\n"
+        )
+        text = text.replace("SE*39*0001", "SE*40*0001")
+        file_message, _status = self.post_835(text.encode())
+        child = self.children(file_message)
+        self.assertEqual(child.state, "exception", "EUR is not active in the test company")
+        self.assertIn("Currency EUR is not active", child.exception_ids.description)
+        eur = self.env.ref("base.EUR")
+        eur.active = True
+        self.env["res.currency.rate"].create(
+            {
+                "currency_id": eur.id,
+                "name": "2026-01-01",
+                "rate": 0.9,
+                "company_id": self.company.id,
+            }
+        )
+        child.action_retry()
+        self.process()
+        self.assertEqual(child.state, "done")
+        remittance = self.remittance("EFT0001")
+        self.assertEqual(remittance.currency_id, eur)
+        self.assertEqual(remittance.payment_id.currency_id, eur)
+        self.assertEqual(remittance.payment_id.amount, 172.50)
+        move = remittance.move_id
+        self.assertEqual(move.state, "posted")
+        self.assertAlmostEqual(sum(move.line_ids.mapped("balance")), 0.0)
+        self.assertAlmostEqual(sum(move.line_ids.mapped("amount_currency")), 0.0)
+        interest = move.line_ids.filtered(lambda l: l.account_id == self.settings["interest"])
+        self.assertEqual(interest.amount_currency, -2.50)
+        self.assertAlmostEqual(interest.balance, -2.78, places=2)  # 2.50 / 0.9
