@@ -11,6 +11,7 @@ import psycopg2
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import config
 
 from ..exceptions import (
     BusinessError,
@@ -24,6 +25,9 @@ from ..tools.backoff import full_jitter_delay
 _logger = logging.getLogger(__name__)
 
 LANE_CRON_XMLID = "healthcare_integration_base.ir_cron_process_queue"
+#: Odoo calls a cron that reports remaining work up to this many times per round
+#: (``ir_cron.MAX_BATCH_PER_CRON_JOB``).
+MAX_CALLS_PER_ROUND = 10
 #: Errors from Odoo or PostgreSQL that mean "the data cannot be applied as sent".
 BUSINESS_EXCEPTIONS = (UserError, ValidationError, AccessError)
 
@@ -229,7 +233,7 @@ class HcIntegrationProcessor(models.AbstractModel):
         Reports progress so the scheduler calls again at once while work remains.
         """
         batch_size = batch_size or self._get_param("batch_size", 10)
-        time_budget = time_budget or self._get_param("time_budget_seconds", 50)
+        time_budget = time_budget or self._call_time_budget()
         auto_commit = not _testing()
         deadline = time.monotonic() + time_budget
         processed = 0
@@ -259,6 +263,32 @@ class HcIntegrationProcessor(models.AbstractModel):
         remaining = self._count_due(direction)
         self.env["ir.cron"]._notify_progress(done=processed, remaining=remaining)
         return processed
+
+    @api.model
+    def _call_time_budget(self):
+        """Seconds one call of a queue cron (a lane, the delivery or the pull cron) may work.
+
+        In prefork mode (``--workers``) a cron worker runs every ready job in one round,
+        calls a job that reports remaining work up to 10 times in a row, and is killed when
+        the round outlasts ``limit_time_real_cron`` (``limit_time_real`` when unset) or
+        ``limit_time_cpu``. With a deep backlog every queue cron is ready and reports
+        remaining work, so their calls share one round: each call gets half of the limit
+        divided among all those calls, and work resumes in the next round. Threaded servers
+        kill no cron, so the configured budget (default 50 s) applies as is.
+        """
+        configured = self._get_param("time_budget_seconds", 50)
+        if not config.get("workers"):
+            return configured
+        # the watchdog of cron workers: limit_time_real_cron, -1 meaning limit_time_real
+        real = config.get("limit_time_real_cron", -1)
+        if real == -1:
+            real = config.get("limit_time_real") or 0
+        limits = [limit for limit in (real, config.get("limit_time_cpu") or 0) if limit > 0]
+        if not limits:
+            return configured
+        queue_crons = len(self._lane_crons().filtered("active")) + 2  # + delivery and pull
+        share = min(limits) * 0.5 / (MAX_CALLS_PER_ROUND * queue_crons)
+        return max(0.2, min(configured, share))
 
     @api.model
     def _wake_other_lanes(self, lane):

@@ -85,8 +85,10 @@ class HcIntegrationPuller(models.AbstractModel):
         A flow interrupted by the time budget keeps its cursor and stays due; progress is
         reported so the scheduler calls again at once while flows remain due.
         """
-        budget = time_budget or self.env["hc.integration.processor"]._get_param(
-            "pull_time_budget_seconds", 50
+        processor = self.env["hc.integration.processor"]
+        # within the configured budget and, on prefork servers, within the cron round
+        budget = time_budget or min(
+            processor._get_param("pull_time_budget_seconds", 50), processor._call_time_budget()
         )
         deadline = time.monotonic() + budget
         flows = self.env["hc.integration.flow"].search(

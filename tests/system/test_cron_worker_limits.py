@@ -31,13 +31,6 @@ MESSAGES = 5000
 TIMEOUT = re.compile(r"WorkerCron \(\d+\) (timeout after|CPU time limit)")
 
 
-@pytest.mark.xfail(
-    reason="engine: _cron_process_queue works up to 50 s per call and reports remaining "
-    "work, so Odoo re-calls it up to 10 times in the same round, for each lane: the round "
-    "outlasts limit_time_real_cron/limit_time_cpu (a 1 s budget still gives 2 lanes x 10 "
-    "calls = 20 s); reported to the engine owner",
-    strict=False,
-)
 def test_backlog_longer_than_the_cron_time_limit(hc_database, hc_server_factory):
     db = hc_database
     run = harness.unique_name("t")
