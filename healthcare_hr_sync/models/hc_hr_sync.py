@@ -1,6 +1,11 @@
 import logging
+import random
+import threading
+import time
 
-from odoo import api, fields, models, tools
+import psycopg2
+
+from odoo import SUPERUSER_ID, api, fields, models, tools
 from odoo.tools import html_escape
 
 from odoo.addons.healthcare_integration_base.exceptions import (
@@ -24,6 +29,30 @@ MAPPED_CODES = (
     ("agency_code", "agency", "hc_agency_partner_id"),
 )
 EMPLOYMENT_TYPES = {"employee": "employee", "contractor": "contractor", "agency": "agency"}
+#: Head-counts Odoo stores on the job (hr.job._compute_employees).
+JOB_COUNT_FIELDS = ("no_of_employee", "expected_employees")
+
+
+def _testing():
+    """Inside Odoo's test runner (one transaction, never committed: no post-commit)."""
+    return getattr(threading.current_thread(), "testing", False)
+
+
+def _recompute_job_counts(registry, job_ids, attempts=5):
+    """After the commit of an event: recompute the jobs' head-counts in a short
+    transaction of its own, again on a serialization conflict with another lane."""
+    for attempt in range(attempts):
+        try:
+            with registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                jobs = env["hr.job"].browse(sorted(job_ids)).exists()
+                for name in JOB_COUNT_FIELDS:
+                    env.add_to_compute(jobs._fields[name], jobs)
+                jobs.flush_recordset(list(JOB_COUNT_FIELDS))
+            return
+        except (psycopg2.errors.SerializationFailure, psycopg2.errors.DeadlockDetected):
+            time.sleep(random.uniform(0, 0.05 * 2**attempt))
+    _logger.warning("Head-counts of jobs %s not recomputed after %s conflicts", job_ids, attempts)
 
 
 def _ilike_escape(value):
@@ -268,7 +297,10 @@ class HcHrSync(models.AbstractModel):
                 sync.with_context(no_wizard=True).action_unarchive()
                 self._audit(message, employee, "hr.employee.rehired", "rehired (reactivated)")
             if changed:
+                previous_job = employee.job_id
                 sync.write(self._to_write(changed))
+                if "job_id" in changed:
+                    self._defer_job_counts(previous_job | employee.job_id)
             if "parent_id" in changed:
                 employee._hc_hr_sync_approvers(previous_manager_user)
             return employee
@@ -285,9 +317,33 @@ class HcHrSync(models.AbstractModel):
             .with_company(backend.company_id)
             .create(self._to_write(values))
         )
+        self._defer_job_counts(employee.job_id)
         if employee.parent_id:
             employee._hc_hr_sync_approvers()
         return employee
+
+    @api.model
+    def _defer_job_counts(self, jobs):
+        """Recompute the jobs' stored head-counts after the commit instead of in this
+        transaction.
+
+        Every hire (or job change) updates its job's row. Under REPEATABLE READ, two lanes
+        hiring into one job at the same time make one of them fail with a serialization
+        error and redo its whole work, again and again during a burst of hires: lanes
+        stop scaling. Moved to a short transaction of its own right after the commit,
+        the update no longer holds the event back (the counts are informational: a
+        failure to recompute leaves them stale until the job's next change, logged).
+        """
+        if not jobs or _testing():
+            return
+        jobs = jobs.sudo()
+        for name in JOB_COUNT_FIELDS:
+            self.env.remove_to_compute(jobs._fields[name], jobs)
+        pending = self.env.cr.postcommit.data.setdefault("healthcare_hr_sync.job_counts", set())
+        if not pending:
+            registry = self.env.registry
+            self.env.cr.postcommit.add(lambda: _recompute_job_counts(registry, set(pending)))
+        pending.update(jobs.ids)
 
     # ------------------------------------------------------------------------------------
     # Users

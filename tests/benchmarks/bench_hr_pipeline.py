@@ -10,14 +10,16 @@ credential, departments ICU/ED, cost centres, locations); user provisioning is o
 copied once, so both measurements start from the same database:
 
 * **pipeline** — a real Odoo server (prefork: 2 HTTP workers, 2 cron workers running the
-  2 processing lanes) receives ``--employees`` (default 1,000) signed
-  ``employee.upsert`` webhooks from ``--senders`` threads; the clock runs from the first
-  POST until the last message is ``done`` and its employee committed (polled in
-  PostgreSQL). Then the same employees are updated (department, cost centre, location,
-  phone) the same way.
-* **baseline** — in one ``odoo shell`` process on the copy, the bare ORM creates the same
+  2 processing lanes) receives ``--employees`` (default 1,000) signed ``employee.upsert``
+  webhooks from ``--senders`` threads; the clock runs from the first POST until the last
+  message is ``done`` and its employee committed (polled in PostgreSQL). Then the same
+  employees are updated (department, cost centre, location, phone) the same way.
+* **baseline** — in an ``odoo shell`` process on the copy, the bare ORM creates the same
   employees with the same field values, one commit each; then writes the same updates,
   one commit each.
+
+The two alternate in ``--rounds`` chunks (default 4), so that load from elsewhere on the
+machine weighs on both alike.
 
 It prints both figures and the ratios (goal: ≤ 1.25), plus the ingest rate (all webhooks
 answered). Last, in one process without HTTP or concurrency, it alternates queue
@@ -83,36 +85,36 @@ import time
 Employee = env["hr.employee"]
 cr = env.cr
 ids = IDS
-created = []
 start = time.perf_counter()
-for number in range(COUNT):
-    employee = Employee.create({
-        "name": f"Bench Employee {number:05d}",
-        "work_email": f"bench{number:05d}@hospital.test",
-        "work_phone": f"+1 555 {number:05d}",
-        "job_id": ids["job:CLERK"],
-        "department_id": ids["department:ICU"],
-        "hc_cost_center_id": ids["cost_center:CC-4410"],
-        "work_location_id": ids["location:MAIN"],
-        "employee_type": "employee",
-        "hc_hire_date": "2025-01-06",
-        "hc_hris_status": "active",
-        "company_id": COMPANY_ID,
-    })
-    cr.commit()
-    created.append(employee.id)
-create_seconds = time.perf_counter() - start
-start = time.perf_counter()
-for number, employee in enumerate(Employee.browse(created)):
-    employee.write({
-        "work_phone": f"+1 555 9{number:05d}",
-        "department_id": ids["department:ED"],
-        "hc_cost_center_id": ids["cost_center:CC-5200"],
-        "work_location_id": ids["location:NORTH"],
-    })
-    cr.commit()
-write_seconds = time.perf_counter() - start
-result = {"create": create_seconds, "write": write_seconds}
+if MODE == "create":
+    for number in range(FIRST, FIRST + COUNT):
+        Employee.create({
+            "name": f"Bench Employee {number:05d}",
+            "work_email": f"bench{number:05d}@hospital.test",
+            "work_phone": f"+1 555 {number:05d}",
+            "job_id": ids["job:CLERK"],
+            "department_id": ids["department:ICU"],
+            "hc_cost_center_id": ids["cost_center:CC-4410"],
+            "work_location_id": ids["location:MAIN"],
+            "employee_type": "employee",
+            "hc_hire_date": "2025-01-06",
+            "hc_hris_status": "active",
+            "company_id": COMPANY_ID,
+        })
+        cr.commit()
+else:
+    employees = Employee.search(
+        [("name", "=like", "Bench Employee %")], order="name", offset=FIRST, limit=COUNT
+    )
+    for number, employee in enumerate(employees, start=FIRST):
+        employee.write({
+            "work_phone": f"+1 555 9{number:05d}",
+            "department_id": ids["department:ED"],
+            "hc_cost_center_id": ids["cost_center:CC-5200"],
+            "work_location_id": ids["location:NORTH"],
+        })
+        cr.commit()
+result = time.perf_counter() - start
 """
 
 INPROCESS_SCRIPT = """
@@ -239,9 +241,9 @@ def not_done(db, prefix):
     )
 
 
-def play(server, db, secret, count, senders, update):
-    """POST ``count`` signed upserts from ``senders`` threads; returns (ingest seconds,
-    end-to-end seconds) — the latter until every message is done."""
+def play(server, db, secret, numbers, senders, update):
+    """POST the signed upserts of employees ``numbers`` from ``senders`` threads; returns
+    (ingest seconds, end-to-end seconds) — the latter until every message is done."""
     sender = harness.WebhookSender(server.base_url, BACKEND_CODE, "employee_upsert", secret)
     prefix = "upd-" if update else "new-"
     errors = []
@@ -254,9 +256,11 @@ def play(server, db, secret, count, senders, update):
             with lock:
                 errors.append((number, response.status_code, response.text[:200]))
 
+    already = done_count(db, prefix)
+    count = already + len(numbers)
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=senders) as pool:
-        list(pool.map(send, range(count)))
+        list(pool.map(send, numbers))
     ingest = time.perf_counter() - start
     if errors:
         raise RuntimeError(f"{len(errors)} webhook(s) refused, first: {errors[0]}")
@@ -282,6 +286,9 @@ def main(argv=None):
         help="upserts processed in one process against as many bare creates (×2)",
     )
     parser.add_argument("--profile", action="store_true", help="profile the in-process run")
+    parser.add_argument(
+        "--rounds", type=int, default=4, help="alternations of pipeline and baseline chunks"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the databases")
     args = parser.parse_args(argv)
 
@@ -305,19 +312,33 @@ def main(argv=None):
         )
         harness.copy_database(db, db_orm, workdir / "data")
 
-        # baseline: bare ORM in one process, same values, one commit each
+        # alternate pipeline and baseline chunks, so that load from elsewhere on the
+        # machine weighs on both alike
         orm = harness.OdooServer(db_orm, workdir, name="bench-orm")
-        baseline = orm.run_script(
-            f"IDS = {seeded['ids']!r}\nCOMPANY_ID = {seeded['company_id']}\n"
-            f"COUNT = {args.employees}\n" + BASELINE_SCRIPT,
-            timeout=3600,
-        )
-
-        # pipeline: webhook → queue → handler → employee committed
         server.start()
         time.sleep(2)  # let the crons' first runs pass
-        ingest_new, e2e_new = play(server, db, secret, args.employees, args.senders, False)
-        ingest_upd, e2e_upd = play(server, db, secret, args.employees, args.senders, True)
+        figures = dict.fromkeys(
+            ("ingest_new", "e2e_new", "orm_create", "ingest_upd", "e2e_upd", "orm_write"), 0.0
+        )
+        chunk = max(1, args.employees // args.rounds)
+        chunks = [
+            range(first, min(first + chunk, args.employees))
+            for first in range(0, args.employees, chunk)
+        ]
+        for update, (ingest_key, e2e_key, orm_key, mode) in (
+            (False, ("ingest_new", "e2e_new", "orm_create", "create")),
+            (True, ("ingest_upd", "e2e_upd", "orm_write", "write")),
+        ):
+            for numbers in chunks:
+                ingest, e2e = play(server, db, secret, numbers, args.senders, update)
+                figures[ingest_key] += ingest
+                figures[e2e_key] += e2e
+                figures[orm_key] += orm.run_script(
+                    f"IDS = {seeded['ids']!r}\nCOMPANY_ID = {seeded['company_id']}\n"
+                    f"MODE = {mode!r}\nFIRST = {numbers.start}\nCOUNT = {len(numbers)}\n"
+                    + BASELINE_SCRIPT,
+                    timeout=3600,
+                )
         server.stop()
         applied = harness.scalar(
             db,
@@ -326,6 +347,19 @@ def main(argv=None):
             "AND d.name->>'en_US' = 'Emergency'",
         )
         assert applied == args.employees, f"only {applied} employees carry the update"
+        counted = harness.scalar(
+            db,
+            "SELECT j.no_of_employee = (SELECT count(*) FROM hr_employee e "
+            "WHERE e.job_id = j.id AND e.active) FROM hr_job j WHERE j.id = %s",
+            (seeded["ids"]["job:CLERK"],),
+        )
+        assert counted, "the job's head-count does not match its employees"
+        conflicts = harness.scalar(
+            db,
+            "SELECT count(*) FROM hc_integration_audit WHERE action = 'message.retry' "
+            "AND summary LIKE %s",
+            ("%conflict%",),
+        )
         inprocess = server.run_script(
             f"BACKEND_CODE = {BACKEND_CODE!r}\nIDS = {seeded['ids']!r}\n"
             f"COUNT = {args.inprocess}\nPROFILE = {bool(args.profile)!r}\n" + INPROCESS_SCRIPT,
@@ -343,8 +377,12 @@ def main(argv=None):
     print()
     print(
         f"{count:,} employees; pipeline: {args.workers} HTTP workers, {args.lanes} lanes, "
-        f"{args.senders} senders; baseline: one process; real commits"
+        f"{args.senders} senders; baseline: one process; real commits; "
+        f"{args.rounds} alternated rounds"
     )
+    e2e_new, e2e_upd = figures["e2e_new"], figures["e2e_upd"]
+    ingest_new, ingest_upd = figures["ingest_new"], figures["ingest_upd"]
+    baseline = {"create": figures["orm_create"], "write": figures["orm_write"]}
     rows = [
         ("create: webhook → employee committed", e2e_new),
         ("create: bare ORM create + commit", baseline["create"]),
@@ -360,6 +398,7 @@ def main(argv=None):
         f"{'ingest only (all 202), update':<42} {ingest_upd:8.2f} s  {count / ingest_upd:8.1f} /s"
     )
     print()
+    print(f"serialization conflicts retried: {conflicts}")
     ratio_create = e2e_new / baseline["create"]
     ratio_update = e2e_upd / baseline["write"]
     print(f"ratio create (pipeline / bare ORM): {ratio_create:.2f}   (goal ≤ 1.25)")
