@@ -164,7 +164,7 @@ class HcRcmClaimLine(models.Model):
         for line in self:
             self.env["hc.integration.audit"]._log(
                 "rcm.denial",
-                f"denied claim {line.claim_id} of remittance {line.remittance_id.name} {what}",
+                f"a denied claim of remittance {line.remittance_id.name} {what}",
                 message=line.remittance_id.message_id,
                 record=line,
                 backend=line.remittance_id.backend_id,

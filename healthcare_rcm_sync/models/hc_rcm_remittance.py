@@ -426,8 +426,9 @@ class HcRcmRemittance(models.Model):
         if unknown:
             raise BusinessError(
                 self.env._(
-                    "Remittance %(trace)s from %(payer)s reverses claim(s) %(claims)s, but no "
-                    "earlier remittance of this payer posted them; nothing was posted.\n"
+                    "Remittance %(trace)s from %(payer)s reverses claims that no earlier "
+                    "remittance of this payer posted; nothing was posted.\n"
+                    "Claims: %(claims)s.\n"
                     "If the original remittance is still to come, retry this message once it "
                     "is posted; otherwise ask the payer which payment is reversed.",
                     trace=rem.trace.number,
@@ -439,8 +440,9 @@ class HcRcmRemittance(models.Model):
         if mismatched:
             raise BusinessError(
                 self.env._(
-                    "Remittance %(trace)s from %(payer)s reverses claim(s) %(claims)s with "
-                    "amounts that do not mirror their earlier posting; nothing was posted.\n"
+                    "Remittance %(trace)s from %(payer)s reverses claims with amounts that do "
+                    "not mirror their earlier posting; nothing was posted.\n"
+                    "Claims: %(claims)s.\n"
                     "Ask the payer for a corrected remittance.",
                     trace=rem.trace.number,
                     payer=payer.display_name,
@@ -482,8 +484,9 @@ class HcRcmRemittance(models.Model):
         if repeated or posted:
             raise ConflictError(
                 self.env._(
-                    "Remittance %(trace)s from %(payer)s pays claim(s) %(claims)s with a status "
-                    "that is already posted; nothing was posted.\n"
+                    "Remittance %(trace)s from %(payer)s pays claims with a status that is "
+                    "already posted; nothing was posted.\n"
+                    "Claims: %(claims)s.\n"
                     "A payer that pays a claim again must reverse the earlier payment first "
                     "(claim status 22). Check the claim's history with the payer.",
                     trace=rem.trace.number,

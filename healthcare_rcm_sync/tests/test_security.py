@@ -158,6 +158,9 @@ class TestRcmSecurity(RcmCase):
                 )
                 self.assertEqual(cr.fetchone()[0], 0, f"{needle} found in {table}.{column}")
         self.assertEqual(scanned, set(tables))
+        # audit summaries name no claim either (only codes, states and counts)
+        cr.execute("SELECT count(*) FROM hc_integration_audit WHERE summary ~ 'PCN[0-9]'")
+        self.assertEqual(cr.fetchone()[0], 0)
         # the message payloads do hold the claims (minimised), so the scan was meaningful
         cr.execute("SELECT count(*) FROM hc_integration_message WHERE payload::text ~ 'PCN001'")
         self.assertGreater(cr.fetchone()[0], 0)
