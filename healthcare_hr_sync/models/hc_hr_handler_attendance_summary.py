@@ -77,8 +77,10 @@ class HcHrHandlerAttendanceSummary(models.AbstractModel):
         errors = self._hc_check_payload(message.flow_id, payload)
         if errors:
             raise BusinessError(
-                "The attendance summary does not balance: "
-                + "; ".join(f"{e['path']} {e['message']}" for e in errors)
+                self.env._(
+                    "The attendance summary does not balance: %(errors)s",
+                    errors="; ".join(f"{e['path']} {e['message']}" for e in errors),
+                )
             )
         period_start = fields.Date.to_date(payload["period_start"])
         period_end = fields.Date.to_date(payload["period_end"])
@@ -106,9 +108,14 @@ class HcHrHandlerAttendanceSummary(models.AbstractModel):
         exported = existing.filtered(lambda s: s.state == "exported")
         if exported:
             raise ConflictError(
-                f"The attendance of {period_start} → {period_end} was already sent to payroll "
-                f"({len(exported)} line(s)). A correction must go through payroll; cancel this "
-                "message once handled."
+                self.env._(
+                    "The attendance of %(start)s → %(end)s was already sent to payroll "
+                    "(%(count)s line(s)). A correction must go through payroll; cancel this "
+                    "message once handled.",
+                    start=period_start,
+                    end=period_end,
+                    count=len(exported),
+                )
             )
         # lines of one employee on one cost centre are added up
         hours = {}

@@ -35,7 +35,9 @@ class HcHrHandlerCredentialUpdate(models.AbstractModel):
         external_id = str(payload.get("employee_external_id") or "")
         data = payload.get("credential") or {}
         if not external_id or not data.get("type") or not data.get("number"):
-            raise BusinessError("The credential update names no employee, type or number.")
+            raise BusinessError(
+                self.env._("The credential update names no employee, type or number.")
+            )
         bindings = self._hc_binding()
         employee = bindings._require(backend, EMPLOYEE_TYPE, external_id, message)
         if bindings._find_binding(backend, EMPLOYEE_TYPE, external_id).detached:

@@ -48,21 +48,28 @@ class HcHrHandlerEmployeeTerminate(models.AbstractModel):
             return self._rescind(message, employee, external_id)
         if not employee:
             raise BusinessError(
-                f"The HRIS terminated the employee with HRIS ID {external_id}, who is not "
-                "synchronised with Odoo: nothing to revoke here. Check that the employee was "
-                "never onboarded (then ignore this exception) or onboard them first.",
+                self.env._(
+                    "The HRIS terminated the employee with HRIS ID %(external_id)s, who is not "
+                    "synchronised with Odoo: nothing to revoke here. Check that the employee "
+                    "was never onboarded (then ignore this exception) or onboard them first.",
+                    external_id=external_id,
+                ),
                 category="validation",
             )
         if binding.detached:
             raise ConflictError(
-                "The HRIS terminated an employee who is detached from the sync. Their access "
-                "was NOT revoked automatically: archive them and deactivate their user by "
-                "hand, or re-attach them and retry this message.",
+                self.env._(
+                    "The HRIS terminated an employee who is detached from the sync. Their "
+                    "access was NOT revoked automatically: archive them and deactivate their "
+                    "user by hand, or re-attach them and retry this message."
+                ),
                 record=employee,
             )
         event_at = sync._event_time(message)
         if binding._is_stale(event_at):
-            raise StaleEventError("The employee received a more recent event (e.g. a rehire).")
+            raise StaleEventError(
+                self.env._("The employee received a more recent event (e.g. a rehire).")
+            )
         termination_date = fields.Date.to_date(payload.get("termination_date"))
         sync._terminate(message, employee, termination_date, payload.get("reason"))
         bindings._bind(backend, EMPLOYEE_TYPE, external_id, employee, event_at)
@@ -96,9 +103,11 @@ class HcHrHandlerEmployeeTerminate(models.AbstractModel):
             return employee or None
         if employee and (not employee.active or employee.hc_hris_status == "terminated"):
             raise BusinessError(
-                "The HRIS rescinded a termination that was already applied. If the person "
-                "stays, the HRIS must send them again as active (a rehire reactivates the "
-                "same employee).",
+                self.env._(
+                    "The HRIS rescinded a termination that was already applied. If the person "
+                    "stays, the HRIS must send them again as active (a rehire reactivates the "
+                    "same employee)."
+                ),
                 record=employee,
             )
         if employee:

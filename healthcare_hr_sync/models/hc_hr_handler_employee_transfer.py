@@ -45,7 +45,7 @@ class HcHrHandlerEmployeeTransfer(models.AbstractModel):
         backend = message.backend_id
         external_id = str(payload.get("employee_external_id") or "")
         if not external_id:
-            raise BusinessError("The transfer names no employee.")
+            raise BusinessError(self.env._("The transfer names no employee."))
         bindings = self._hc_binding()
         employee = bindings._require(backend, EMPLOYEE_TYPE, external_id, message)
         binding = bindings._find_binding(backend, EMPLOYEE_TYPE, external_id)
@@ -55,12 +55,16 @@ class HcHrHandlerEmployeeTransfer(models.AbstractModel):
         event_at = sync._event_time(message)
         if binding._is_stale(event_at):
             raise StaleEventError(
-                "The employee received a more recent event than this transfer's effective date."
+                self.env._(
+                    "The employee received a more recent event than this transfer's effective date."
+                )
             )
         if not employee.active or employee.hc_hris_status == "terminated":
             raise BusinessError(
-                "The HRIS transferred an employee who is terminated in Odoo. Check the "
-                "employee's status in the HRIS (a rehire comes as an employee update).",
+                self.env._(
+                    "The HRIS transferred an employee who is terminated in Odoo. Check the "
+                    "employee's status in the HRIS (a rehire comes as an employee update)."
+                ),
                 record=employee,
             )
         data = {key: payload[key] for key in TRANSFER_FIELDS if key in payload}

@@ -62,5 +62,5 @@ class HcHrHandlerEmployeeUpsert(models.AbstractModel):
         payload = message.payload or {}
         data = payload.get("employee") or {}
         if not data.get("external_id"):
-            raise BusinessError("The event has no employee external id.")
+            raise BusinessError(self.env._("The event has no employee external id."))
         return self.env["hc.hr.sync"]._upsert_employee(message, data, message.occurred_at)

@@ -50,7 +50,7 @@ class HcHrHandlerRoster(models.AbstractModel):
         """A pushed roster (``hr.roster`` event): compare it like a pulled one."""
         employees = (message.payload or {}).get("employees")
         if not isinstance(employees, list):
-            raise BusinessError("The roster holds no employees list.")
+            raise BusinessError(self.env._("The roster holds no employees list."))
         drift = self._hc_compare(message.flow_id, employees)
         return drift or None
 

@@ -156,7 +156,8 @@ class HcHrSync(models.AbstractModel):
                 values["parent_id"] = False
             elif employee and str(manager_id) == employee.sudo().hc_external_id:
                 raise BusinessError(
-                    "The HRIS names the employee as their own manager.", category="validation"
+                    self.env._("The HRIS names the employee as their own manager."),
+                    category="validation",
                 )
             else:
                 bindings = self.env["hc.integration.binding"]
@@ -225,10 +226,16 @@ class HcHrSync(models.AbstractModel):
         row = self.env.cr.fetchone()
         if row:
             other = self.env["hr.employee"].sudo().with_context(active_test=False).browse(row[0])
+            # first line (it goes to the audit log) without names
             raise ConflictError(
-                f"Another employee ({other.name}, HRIS ID {other.hc_external_id or 'none'}) "
-                "already uses this work e-mail. The HRIS may hold a duplicate identity: fix it "
-                "there, or detach and correct the other employee; nothing was merged.",
+                self.env._(
+                    "Another employee already uses this work e-mail: nothing was merged.\n"
+                    "The other employee: %(name)s (HRIS ID %(external_id)s). The HRIS may hold "
+                    "a duplicate identity: fix it there, or detach and correct the other "
+                    "employee, then retry.",
+                    name=other.name,
+                    external_id=other.hc_external_id or "—",
+                ),
                 record=other,
             )
 
@@ -246,7 +253,9 @@ class HcHrSync(models.AbstractModel):
             self._audit_detached(message, employee)
             return None
         if binding and binding._is_stale(event_at):
-            raise StaleEventError("A more recent event of this employee was already applied.")
+            raise StaleEventError(
+                self.env._("A more recent event of this employee was already applied.")
+            )
         values, _missing = self._prepare_employee_values(backend, data, employee)
         status = data.get("status") or (employee.hc_hris_status if employee else "active")
         email = values.get("work_email")
@@ -255,8 +264,10 @@ class HcHrSync(models.AbstractModel):
         if status == "terminated":
             if not employee:
                 raise BusinessError(
-                    "The HRIS sent a new employee with the status terminated: nothing to "
-                    "create. Check the record in the HRIS.",
+                    self.env._(
+                        "The HRIS sent a new employee with the status terminated: nothing to "
+                        "create. Check the record in the HRIS."
+                    ),
                     category="validation",
                 )
             changed = self._changed_values(employee, values)
@@ -359,9 +370,12 @@ class HcHrSync(models.AbstractModel):
         existing = users.search([("login", "=ilike", _ilike_escape(email))], limit=1)
         if existing:
             raise ConflictError(
-                f"An Odoo user with the login {email} already exists and is not linked to "
-                "this employee. Link it to the employee by hand, or change the work e-mail "
-                "in the HRIS; nothing was merged.",
+                self.env._(
+                    "An Odoo user with this login already exists and is not linked to the "
+                    "employee: nothing was merged.\nLogin: %(login)s. Link that user to the "
+                    "employee by hand, or change the work e-mail in the HRIS, then retry.",
+                    login=email,
+                ),
                 record=existing,
             )
         groups = employee._hc_hr_role_groups()

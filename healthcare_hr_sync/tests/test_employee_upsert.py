@@ -141,6 +141,11 @@ class TestEmployeeUpsert(HrSyncCase):
         self.assertEqual(
             self.Employee.search_count([("work_email", "=ilike", "shared@hospital.test")]), 1
         )
+        self.assertIn("Nora Nurse E109", duplicate.exception_ids.description, "for people")
+        self.assertFalse(
+            self.Audit.sudo().search([("summary", "ilike", "Nurse E109")]),
+            "never in the audit log",
+        )
 
     def test_email_wildcards_are_not_a_duplicate(self):
         self.send_and_process("employee_upsert", self.upsert_event("E111", work_email="a_b@h.test"))
