@@ -37,7 +37,9 @@ def _webhook_max_content_length(controller):
     parts = request.httprequest.path[len(WEBHOOK_PREFIX) :].split("/")
     limit = None
     if len(parts) == 2:
-        limit = request.env["hc.integration.webhook"]._hc_body_limit(*parts)
+        flow_id, limit = request.env["hc.integration.webhook"]._hc_body_limit(*parts)
+        # the receiver reuses it (an id: a retried request gets a new environment)
+        request.hc_webhook_flow_id = flow_id
     if limit is None:
         return http.DEFAULT_MAX_CONTENT_LENGTH
     return max(limit + 1, request.httprequest.content_length or 0)
@@ -63,6 +65,7 @@ class HealthcareIntegrationController(http.Controller):
             httprequest.headers,
             lambda limit: httprequest.get_data(),
             httprequest.headers.get("Content-Type"),
+            flow_id=getattr(request, "hc_webhook_flow_id", None),
         )
         return json_response(status, body, headers)
 

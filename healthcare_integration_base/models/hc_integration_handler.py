@@ -1,3 +1,4 @@
+import functools
 import json
 import os
 from urllib.parse import urljoin
@@ -6,6 +7,19 @@ from odoo import api, models
 from odoo.modules.module import get_module_path
 
 from ..exceptions import MappingError
+
+
+@functools.lru_cache(maxsize=256)
+def _schema_path(module, event_type, version):
+    """``module/schemas/<event_type>/<version>.json`` when the file exists (cached: the
+    webhook asks on every delivery, and addon files do not change while Odoo runs)."""
+    module_path = get_module_path(module)
+    relative = os.path.join(module, "schemas", event_type, f"{version}.json")
+    if module_path and os.path.isfile(
+        os.path.join(module_path, "schemas", event_type, f"{version}.json")
+    ):
+        return relative
+    return None
 
 
 class HcIntegrationHandler(models.AbstractModel):
@@ -59,13 +73,7 @@ class HcIntegrationHandler(models.AbstractModel):
         module = self._hc_schema_module or self._original_module
         if not flow.event_type or not version or not module:
             return None
-        relative = os.path.join(module, "schemas", flow.event_type, f"{version}.json")
-        module_path = get_module_path(module)
-        if not module_path or not os.path.isfile(
-            os.path.join(module_path, "schemas", flow.event_type, f"{version}.json")
-        ):
-            return None
-        return relative
+        return _schema_path(module, flow.event_type, version)
 
     @api.model
     def _hc_check_payload(self, flow, payload):

@@ -96,8 +96,11 @@ class HcIntegrationWebhook(models.AbstractModel):
     # Entry points
     # ------------------------------------------------------------------------------------
     @api.model
-    def _hc_receive(self, backend_code, flow_code, headers, body, content_type):
+    def _hc_receive(self, backend_code, flow_code, headers, body, content_type, flow_id=None):
         """Handle one delivery and return ``(status, body_dict, headers_dict)``.
+
+        ``flow_id`` (optional) is the flow the caller already found for these codes with
+        :meth:`_hc_find_flow` in this request, so it is not looked up twice.
 
         ``headers`` is a mapping of the request headers (any case); ``body`` the raw bytes,
         or a callable ``body(limit)`` returning them, so that the caller reads the request
@@ -113,7 +116,7 @@ class HcIntegrationWebhook(models.AbstractModel):
             # generated when absent (or invalid): stored with the message like a received
             # one, so the sender can correlate with the traceparent we answer
             headers["traceparent"] = make_traceparent(trace_id)
-        context = {"backend": None, "flow": None, "trace_id": trace_id}
+        context = {"backend": None, "flow": None, "trace_id": trace_id, "flow_id": flow_id}
         try:
             status, answer, message_trace_id = receiver._hc_receive_checked(
                 backend_code, flow_code, headers, body, content_type, context
@@ -130,9 +133,9 @@ class HcIntegrationWebhook(models.AbstractModel):
 
     @api.model
     def _hc_body_limit(self, backend_code, flow_code):
-        """The size limit (bytes) of an active inbound flow, or None when unknown."""
+        """``(flow id or 0, size limit in bytes or None)`` of an active inbound flow."""
         flow = self._hc_as_backend()._hc_find_flow(backend_code, flow_code)
-        return flow.max_body_bytes if flow else None
+        return (flow.id, flow.max_body_bytes) if flow else (0, None)
 
     # ------------------------------------------------------------------------------------
     # Steps
@@ -170,7 +173,10 @@ class HcIntegrationWebhook(models.AbstractModel):
 
     @api.model
     def _hc_receive_checked(self, backend_code, flow_code, headers, body, content_type, context):
-        flow = self._hc_find_flow(backend_code, flow_code)
+        if context.get("flow_id") is not None:
+            flow = self.env["hc.integration.flow"].browse(context["flow_id"] or ())
+        else:
+            flow = self._hc_find_flow(backend_code, flow_code)
         if not flow:
             raise WebhookRejection(404, "No active inbound flow at this address.")
         backend = flow.backend_id
