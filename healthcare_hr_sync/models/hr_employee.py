@@ -410,18 +410,27 @@ class HrEmployee(models.Model):
         )
         if was_restricted:
             return
+        if self.hc_sync_state == "synced":
+            consequence = self.env._(
+                "Their access was restricted (%s).",
+                dict(
+                    self.env["hc.integration.flow"]
+                    ._fields["hr_credential_policy"]
+                    ._description_selection(self.env)
+                ).get(settings["credential_policy"]),
+            )
+        else:
+            consequence = self.env._(
+                "Their user was not changed: the employee is not managed by the HRIS sync."
+            )
         description = self.env._(
             "%(employee)s no longer holds a valid credential required by the job "
-            "%(job)s (%(reason)s). Their access was restricted (%(policy)s). Obtain the "
-            "renewal: access is restored automatically when a valid credential arrives.",
+            "%(job)s (%(reason)s). %(consequence)s Obtain the renewal: access is restored "
+            "automatically when a valid credential arrives.",
             employee=self.name,
             job=self.job_id.name,
             reason=reason,
-            policy=dict(
-                self.env["hc.integration.flow"]
-                ._fields["hr_credential_policy"]
-                ._description_selection(self.env)
-            ).get(settings["credential_policy"]),
+            consequence=consequence,
         )
         if message:
             self.env["hc.integration.exception"]._hc_hr_open_followup(
