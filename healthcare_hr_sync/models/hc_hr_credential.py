@@ -37,7 +37,7 @@ class HcHrCredential(models.Model):
     company_id = fields.Many2one(related="employee_id.company_id", store=True, index=True)
     department_id = fields.Many2one(related="employee_id.department_id", store=True)
     type_id = fields.Many2one(
-        "hc.hr.credential.type", string="Type", required=True, ondelete="restrict", tracking=True
+        "hc.hr.credential.type", required=True, ondelete="restrict", tracking=True
     )
     number = fields.Char(required=True, tracking=True)
     issuer = fields.Char(tracking=True)

@@ -114,7 +114,8 @@ class HcIntegrationAudit(models.Model):
     # ------------------------------------------------------------------------------------
     # Append-only at the ORM level too
     # ------------------------------------------------------------------------------------
-    def write(self, vals):
+    # refusing every write is the point: no super() call
+    def write(self, vals):  # pylint: disable=method-required-super
         raise UserError(
             self.env._("The integration audit log is append-only: entries cannot be changed.")
         )

@@ -66,10 +66,11 @@ class ResConfigSettings(models.TransientModel):
             settings.hc_key_configured = configured
 
     def set_values(self):
-        super().set_values()
+        result = super().set_values()
         if self.env.user.has_group("base.group_system"):
             self.env["hc.integration.processor"].sudo()._sync_lanes(self.hc_processor_lanes or 1)
             self.env["hc.integration.audit"]._log("config.settings", "integration settings saved")
+        return result
 
     def action_hc_rotate_secrets(self):
         count = self.env["hc.integration.secret"]._rotate_all()

@@ -105,7 +105,8 @@ class TestWebhookRace(BaseCase):
                     # keep the row uncommitted while the second delivery runs into it
                     second_started.wait(10)
                     time.sleep(0.5)
-                    cr.commit()
+                    # a real concurrent transaction, committed on purpose
+                    cr.commit()  # pylint: disable=invalid-commit
             except Exception as error:  # noqa: BLE001 - reported by the main thread
                 errors.append(error)
                 first_inserted.set()

@@ -95,7 +95,7 @@ class PostgresProxy:
             while data := source.recv(65536):
                 target.sendall(data)
         except OSError:
-            pass
+            return  # the test cut the connection: the pump simply stops
         finally:
             for sock in (source, target):
                 with contextlib.suppress(OSError):
@@ -180,7 +180,7 @@ class TestDatabaseUnavailable(BaseCase):
                 if last.status_code == status:
                     return last
             except requests.ConnectionError:
-                pass
+                last = None  # the server is not listening (yet): wait and ask again
             time.sleep(0.3)
         tail = self.server_log()[-3000:]
         self.fail(f"{path} never answered {status} (last: {last and last.status_code})\n{tail}")

@@ -20,9 +20,7 @@ class HcRcmAdjustment(models.Model):
     )
     # copies of the remittance header, written at creation (see hc.rcm.claim.line)
     company_id = fields.Many2one("res.company", required=True, readonly=True)
-    payer_id = fields.Many2one(
-        "res.partner", string="Payer", required=True, readonly=True, index=True
-    )
+    payer_id = fields.Many2one("res.partner", required=True, readonly=True, index=True)
     currency_id = fields.Many2one("res.currency", required=True, readonly=True)
     payment_date = fields.Date(readonly=True)
     level = fields.Selection(

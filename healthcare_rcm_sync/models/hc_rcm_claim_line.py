@@ -32,9 +32,7 @@ class HcRcmClaimLine(models.Model):
     # fields would be computed record by record, which dominates the creation of the tens
     # of thousands of claims and adjustments of a large remittance.
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
-    payer_id = fields.Many2one(
-        "res.partner", string="Payer", required=True, readonly=True, index=True
-    )
+    payer_id = fields.Many2one("res.partner", required=True, readonly=True, index=True)
     currency_id = fields.Many2one("res.currency", required=True, readonly=True)
     payment_date = fields.Date(readonly=True)
     claim_id = fields.Char(
@@ -97,9 +95,7 @@ class HcRcmClaimLine(models.Model):
         aggregator="avg",
         help="100 for a denied claim, 0 otherwise: its average is the denial rate.",
     )
-    reverses_id = fields.Many2one(
-        "hc.rcm.claim.line", string="Reverses", readonly=True, ondelete="set null"
-    )
+    reverses_id = fields.Many2one("hc.rcm.claim.line", readonly=True, ondelete="set null")
     reversed_by_id = fields.Many2one(
         "hc.rcm.claim.line", string="Reversed by", readonly=True, ondelete="set null"
     )

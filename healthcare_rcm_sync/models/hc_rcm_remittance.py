@@ -127,9 +127,7 @@ class HcRcmRemittance(models.Model):
         ondelete="restrict",
         index="btree_not_null",
     )
-    payer_id = fields.Many2one(
-        "res.partner", string="Payer", required=True, readonly=True, index=True
-    )
+    payer_id = fields.Many2one("res.partner", required=True, readonly=True, index=True)
     payer_code = fields.Char(
         readonly=True, help="Payer identifier in the 835 (N1*PR N104, else TRN03)."
     )

@@ -59,6 +59,7 @@ class TestDelimitersAndLineBreaks(unittest.TestCase):
     """Delimiters come from the ISA; line breaks and a BOM do not matter."""
 
     def setUp(self):
+        super().setUp()
         self.text = fixture("remit_basic.835")
         self.expected = x12_835.parse(self.text.encode("ascii")).transactions[0].to_dict()
 
@@ -146,6 +147,7 @@ class TestEnvelopes(unittest.TestCase):
     """Several interchanges, groups and transactions; control numbers and counts."""
 
     def setUp(self):
+        super().setUp()
         self.basic = fixture("remit_basic.835")
         self.multi = fixture("remit_multi.835")
 
@@ -293,6 +295,7 @@ class TestFatalInput(unittest.TestCase):
     """Unreadable input raises X12ParseError with a position, never a bare exception."""
 
     def setUp(self):
+        super().setUp()
         self.basic = fixture("remit_basic.835")
 
     def assert_fatal(self, data, position, *fragments):
@@ -376,6 +379,7 @@ class TestRemittanceContent(unittest.TestCase):
     """Header, claims, service lines, adjustments and PLB are read into the right places."""
 
     def setUp(self):
+        super().setUp()
         self.basic = fixture("remit_basic.835")
         self.remittance = x12_835.parse(self.basic).transactions[0]
 
@@ -567,6 +571,7 @@ class TestValidation(unittest.TestCase):
     """Each fault gives one issue with its position, segment id and a readable message."""
 
     def setUp(self):
+        super().setUp()
         self.basic = fixture("remit_basic.835")
 
     def issues(self, text):
@@ -716,6 +721,7 @@ class TestJsonForm(unittest.TestCase):
     """The JSON equivalent: round trip, same balancing rules, allow-listed fields."""
 
     def setUp(self):
+        super().setUp()
         self.remittance = x12_835.parse(fixture("remit_basic.835")).transactions[0]
         self.data = self.remittance.to_dict()
 

@@ -95,6 +95,7 @@ service line ``procedure`` (``qualifier``, ``code``), ``charged``, ``paid``; per
 ``reason``, ``amount``. ``claims`` and ``provider_adjustments`` may be empty.
 """
 
+import contextlib
 import datetime
 import json
 import math
@@ -1529,10 +1530,8 @@ class _JsonReader:
         if value is None:
             return None
         if _ISO_DATE_RE.fullmatch(value):
-            try:
+            with contextlib.suppress(ValueError):  # e.g. 2026-02-30: reported just below
                 return datetime.date.fromisoformat(value)
-            except ValueError:
-                pass
         self.error(path, f"{value!r} is not an ISO date (YYYY-MM-DD)", "invalid_date")
         return None
 

@@ -15,7 +15,6 @@ class HcRcmRemittanceUpload(models.TransientModel):
 
     flow_id = fields.Many2one(
         "hc.integration.flow",
-        string="Flow",
         required=True,
         domain=[("handler_model", "=", HANDLER), ("payload_format", "=", "x12")],
         default=lambda self: self._default_flow(),

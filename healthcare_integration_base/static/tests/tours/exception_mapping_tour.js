@@ -1,5 +1,5 @@
-import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import {registry} from "@web/core/registry";
+import {stepUtils} from "@web_tour/tour_service/tour_utils";
 
 const APP = "healthcare_integration_base.menu_integrations_root";
 
@@ -20,7 +20,8 @@ registry.category("web_tour.tours").add("hc_exception_mapping_tour", {
         },
         {
             content: "Open the exception about the unmapped code",
-            trigger: ".o_data_row:contains('Missing mapping'):contains('ORTHO') .o_data_cell[name='name']",
+            trigger:
+                ".o_data_row:contains('Missing mapping'):contains('ORTHO') .o_data_cell[name='name']",
             run: "click",
         },
         {
@@ -78,12 +79,14 @@ registry.category("web_tour.tours").add("hc_message_done_tour", {
         },
         {
             content: "Open the message",
-            trigger: ".o_data_row:contains('evt-tour-ortho') .o_data_cell[name='external_id']",
+            trigger:
+                ".o_data_row:contains('evt-tour-ortho') .o_data_cell[name='external_id']",
             run: "click",
         },
         {
             content: "It ended done",
-            trigger: ".o_form_view .o_statusbar_status .o_arrow_button_current:contains('Done')",
+            trigger:
+                ".o_form_view .o_statusbar_status .o_arrow_button_current:contains('Done')",
         },
     ],
 });
