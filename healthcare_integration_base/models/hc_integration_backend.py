@@ -4,6 +4,8 @@ import os
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..tools.actions import filtered_action
+
 _logger = logging.getLogger(__name__)
 
 MANAGER_GROUP = "healthcare_integration_base.group_integration_manager"
@@ -221,29 +223,27 @@ class HcIntegrationBackend(models.Model):
 
     def action_view_flows(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "healthcare_integration_base.hc_integration_flow_action"
+        return filtered_action(
+            self.env,
+            "hc_integration_flow_action",
+            [("backend_id", "=", self.id)],
+            {"default_backend_id": self.id},
         )
-        action["domain"] = [("backend_id", "=", self.id)]
-        action["context"] = {"default_backend_id": self.id}
-        return action
 
     def action_view_messages(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "healthcare_integration_base.hc_integration_message_action"
+        return filtered_action(
+            self.env, "hc_integration_message_action", [("backend_id", "=", self.id)]
         )
-        action["domain"] = [("backend_id", "=", self.id)]
-        action["context"] = {}
-        return action
 
     def action_view_exceptions(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "healthcare_integration_base.hc_integration_exception_action"
+        return filtered_action(
+            self.env,
+            "hc_integration_exception_action",
+            [("backend_id", "=", self.id)],
+            {"search_default_filter_open": 1},
         )
-        action["domain"] = [("backend_id", "=", self.id)]
-        return action
 
     @api.model
     def _hc_demo_set_secrets(self, codes):

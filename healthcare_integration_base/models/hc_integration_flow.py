@@ -9,6 +9,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools.misc import file_open
 
+from ..tools.actions import filtered_action
 from ..tools.payload import apply_allowlist, parse_allowlist
 
 _logger = logging.getLogger(__name__)
@@ -349,12 +350,12 @@ class HcIntegrationFlow(models.Model):
 
     def _action_messages(self, domain=None, context=None):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "healthcare_integration_base.hc_integration_message_action"
+        return filtered_action(
+            self.env,
+            "hc_integration_message_action",
+            [("flow_id", "=", self.id)] + (domain or []),
+            context or {},
         )
-        action["domain"] = [("flow_id", "=", self.id)] + (domain or [])
-        action["context"] = context or {}
-        return action
 
     def action_view_backlog(self):
         return self._action_messages([("state", "in", ("pending", "retry", "processing"))])
@@ -367,11 +368,12 @@ class HcIntegrationFlow(models.Model):
 
     def action_view_exceptions(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "healthcare_integration_base.hc_integration_exception_action"
+        return filtered_action(
+            self.env,
+            "hc_integration_exception_action",
+            [("flow_id", "=", self.id)],
+            {"search_default_filter_open": 1},
         )
-        action["domain"] = [("flow_id", "=", self.id)]
-        return action
 
     def action_pause(self):
         self.write(

@@ -151,19 +151,25 @@ class HcIntegrationHandler(models.AbstractModel):
 
     @api.model
     def _hc_map_many(self, backend, codes):
-        """Resolve several codes at once: ``{mapping_type: code}`` → ``{mapping_type: record}``.
+        """Resolve one code per type at once: ``{mapping_type: code}`` →
+        ``{mapping_type: record or None}`` (see :meth:`_hc_map_pairs`)."""
+        resolved = self._hc_map_pairs(backend, codes.items())
+        return {
+            mapping_type: resolved.get((mapping_type, code)) for mapping_type, code in codes.items()
+        }
 
-        Raises one :class:`MappingError` listing every missing code, so a person can map
-        them all in one go.
-        """
+    @api.model
+    def _hc_map_pairs(self, backend, pairs):
+        """Resolve ``[(mapping_type, code)]`` → ``{(mapping_type, code): record}`` (empty
+        codes skipped). Raises one :class:`MappingError` listing every missing code, so a
+        person can map them all in one go."""
         mapping = self.env["hc.integration.mapping"]
         resolved, missing = {}, []
-        for mapping_type, code in codes.items():
+        for mapping_type, code in dict.fromkeys(pairs):
             if not code:
-                resolved[mapping_type] = None
                 continue
             try:
-                resolved[mapping_type] = mapping._resolve(backend, mapping_type, code)
+                resolved[(mapping_type, code)] = mapping._resolve(backend, mapping_type, code)
             except MappingError as error:
                 missing.extend(error.missing)
         if missing:

@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from ..tools.actions import filtered_action
+
 
 class HcIntegrationLinkedMixin(models.AbstractModel):
     """For models whose records are created or changed by integration messages
@@ -34,12 +36,11 @@ class HcIntegrationLinkedMixin(models.AbstractModel):
 
     def action_view_hc_messages(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "healthcare_integration_base.hc_integration_message_action"
+        return filtered_action(
+            self.env,
+            "hc_integration_message_action",
+            [
+                ("link_ids.res_model", "=", self._name),
+                ("link_ids.res_id", "=", self.id),
+            ],
         )
-        action["domain"] = [
-            ("link_ids.res_model", "=", self._name),
-            ("link_ids.res_id", "=", self.id),
-        ]
-        action["context"] = {}
-        return action

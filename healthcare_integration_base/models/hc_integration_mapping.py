@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..exceptions import MappingError
+from ..tools.actions import filtered_action
 
 STATE_ORDER = {"pending": 0, "mapped": 1, "ignored": 2}
 
@@ -297,9 +298,6 @@ class HcIntegrationMapping(models.Model):
 
     def action_view_waiting_messages(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "healthcare_integration_base.hc_integration_message_action"
+        return filtered_action(
+            self.env, "hc_integration_message_action", [("wait_key", "=", f"mapping:{self.id}")]
         )
-        action["domain"] = [("wait_key", "=", f"mapping:{self.id}")]
-        action["context"] = {}
-        return action

@@ -8,6 +8,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from ..tools.actions import filtered_action
 from ..tools.payload import canonical_json, parse_iso_datetime, sha256_hex
 from ..tools.tracecontext import new_trace_id, parse_traceparent
 
@@ -445,21 +446,15 @@ class HcIntegrationMessage(models.Model):
 
     def action_view_audit(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "healthcare_integration_base.hc_integration_audit_action"
+        return filtered_action(
+            self.env, "hc_integration_audit_action", [("message_id", "=", self.id)]
         )
-        action["domain"] = [("message_id", "=", self.id)]
-        action["context"] = {}
-        return action
 
     def action_view_exceptions(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "healthcare_integration_base.hc_integration_exception_action"
+        return filtered_action(
+            self.env, "hc_integration_exception_action", [("message_id", "=", self.id)]
         )
-        action["domain"] = [("message_id", "=", self.id)]
-        action["context"] = {}
-        return action
 
     # ------------------------------------------------------------------------------------
     # Housekeeping

@@ -88,7 +88,7 @@ class HcRcmHandlerBillingSummary(models.AbstractModel):
                     difference=f"{gross_total - control_total:.2f}",
                 )
             )
-        resolved = self._hc_rcm_map_codes(
+        resolved = self._hc_map_pairs(
             backend,
             [("facility", facility_code)]
             + [("service_line", line.get("service_line_code")) for line in lines],

@@ -1,6 +1,6 @@
 from odoo import api, models
 
-from odoo.addons.healthcare_integration_base.exceptions import BusinessError, MappingError
+from odoo.addons.healthcare_integration_base.exceptions import BusinessError
 from odoo.addons.healthcare_integration_base.tools.payload import canonical_json, sha256_hex
 
 from ..tools.amounts import amount_problem, to_decimal
@@ -32,24 +32,6 @@ class HcRcmHandlerMixin(models.AbstractModel):
         return currency
 
     @api.model
-    def _hc_rcm_map_codes(self, backend, pairs):
-        """Resolve ``[(mapping_type, code)]``; one :class:`MappingError` lists every
-        missing code so that a person maps them all at once. Returns
-        ``{(mapping_type, code): record}``."""
-        mapping = self.env["hc.integration.mapping"]
-        resolved, missing = {}, []
-        for mapping_type, code in dict.fromkeys(pairs):
-            if not code:
-                continue
-            try:
-                resolved[(mapping_type, code)] = mapping._resolve(backend, mapping_type, code)
-            except MappingError as error:
-                missing.extend(error.missing)
-        if missing:
-            raise MappingError(backend, missing)
-        return resolved
-
-    @api.model
     def _hc_rcm_decimal(self, value):
         """Decimal of an amount already checked at ingest (``_hc_check_payload``)."""
         amount = to_decimal(value)
@@ -68,6 +50,15 @@ class HcRcmHandlerMixin(models.AbstractModel):
             problem = amount_problem(value)
             if problem:
                 errors.append({"path": path, "message": problem})
+        return errors
+
+    @api.model
+    def _hc_rcm_positive_amount_errors(self, payload):
+        """``_hc_check_payload`` of events with one ``amount`` that must be above zero."""
+        errors = self._hc_rcm_amount_errors({"/amount": payload.get("amount")})
+        amount = payload.get("amount")
+        if not errors and amount is not None and self._hc_rcm_decimal(amount) <= 0:
+            errors.append({"path": "/amount", "message": "must be greater than 0"})
         return errors
 
     @api.model

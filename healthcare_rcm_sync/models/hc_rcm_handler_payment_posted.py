@@ -32,11 +32,7 @@ class HcRcmHandlerPaymentPosted(models.AbstractModel):
 
     @api.model
     def _hc_check_payload(self, flow, payload):
-        errors = self._hc_rcm_amount_errors({"/amount": payload.get("amount")})
-        amount = payload.get("amount")
-        if not errors and amount is not None and self._hc_rcm_decimal(amount) <= 0:
-            errors.append({"path": "/amount", "message": "must be greater than 0"})
-        return errors
+        return self._hc_rcm_positive_amount_errors(payload)
 
     def _hc_process(self, message):
         payload = message.payload or {}
