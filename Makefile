@@ -14,6 +14,8 @@ HC_DEMO_WEBHOOK_SECRET ?= whsec_ZGVtby13ZWJob29rLXNlY3JldC1jaGFuZ2UtbWUtISE=
 export HC_INTEGRATION_KEY HC_DEMO_WEBHOOK_SECRET
 
 ADDONS := healthcare_integration_base,healthcare_hr_sync,healthcare_rcm_sync
+# The HR addon's soft dependencies, installed for the tests so that none is skipped.
+TEST_EXTRA_ADDONS ?= hr_holidays,hr_attendance
 ADDONS_PATH := $(CURDIR)
 # Optional PostgreSQL connection flags for Odoo (default: local socket, current role).
 DB_ARGS ?=
@@ -45,7 +47,7 @@ clean-test-db: check
 
 test: clean-test-db
 	@echo "Installing the suite into a fresh database '$(HC_TEST_DB)'..."
-	$(ODOO) -d $(HC_TEST_DB) $(ODOO_ARGS) -i $(ADDONS) --without-demo=all \
+	$(ODOO) -d $(HC_TEST_DB) $(ODOO_ARGS) -i $(ADDONS),$(TEST_EXTRA_ADDONS) --without-demo=all \
 	  --stop-after-init --log-level=warn --no-http
 	$(PYTHON) -m pytest --odoo-database=$(HC_TEST_DB) --odoo-addons-path=$(ADDONS_PATH) \
 	  --odoo-http $(PYTEST_ARGS) $(TEST_PATHS)
@@ -55,8 +57,7 @@ demo: check
 	  echo "Creating '$(HC_DEMO_DB)' with the suite and its demo data..."; \
 	  $(ODOO) -d $(HC_DEMO_DB) $(ODOO_ARGS) -i $(ADDONS) --stop-after-init --log-level=warn --no-http; }
 	@echo "Odoo starts on http://localhost:$(HC_HTTP_PORT) (database $(HC_DEMO_DB), login admin/admin)."
-	$(ODOO) -d $(HC_DEMO_DB) $(ODOO_ARGS) --db-filter='^$(HC_DEMO_DB)$$' \
-	  --http-port=$(HC_HTTP_PORT) --max-cron-threads=2
+	$(ODOO) -d $(HC_DEMO_DB) $(ODOO_ARGS) --http-port=$(HC_HTTP_PORT) --max-cron-threads=2
 
 demo-traffic:
 	$(PYTHON) tools/demo_sender.py --url http://localhost:$(HC_HTTP_PORT)
