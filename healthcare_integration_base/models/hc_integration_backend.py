@@ -5,6 +5,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..tools.actions import filtered_action
+from ..tools.payload import is_url_code
 
 _logger = logging.getLogger(__name__)
 
@@ -158,7 +159,7 @@ class HcIntegrationBackend(models.Model):
     @api.constrains("code")
     def _check_code(self):
         for backend in self:
-            if not backend.code or not backend.code.replace("_", "").replace("-", "").isalnum():
+            if not is_url_code(backend.code):
                 raise ValidationError(
                     self.env._(
                         "The backend code '%(code)s' may only hold letters, digits, '-' and "

@@ -10,7 +10,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools.misc import file_open
 
 from ..tools.actions import filtered_action
-from ..tools.payload import apply_allowlist, parse_allowlist
+from ..tools.payload import apply_allowlist, is_url_code, parse_allowlist
 
 _logger = logging.getLogger(__name__)
 
@@ -201,7 +201,7 @@ class HcIntegrationFlow(models.Model):
     @api.constrains("code")
     def _check_code(self):
         for flow in self:
-            if not flow.code.replace("_", "").replace("-", "").isalnum():
+            if not is_url_code(flow.code):
                 raise ValidationError(
                     self.env._(
                         "The flow code '%(code)s' may only hold letters, digits, '-' and '_'.",

@@ -1,4 +1,4 @@
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import new_test_user, tagged
 
 from .common import IntegrationCase
@@ -106,6 +106,15 @@ class TestRecordRules(IntegrationCase):
         wizard.action_confirm()
         self.assertEqual(exception.state, "ignored")
         self.assertEqual(message.state, "cancelled")
+
+    def test_codes_must_fit_in_a_webhook_url(self):
+        Backend = self.env["hc.integration.backend"]
+        for code in ("with space", "é-accent", "a/b", "x" * 65):
+            with self.assertRaises(ValidationError, msg=code):
+                Backend.create({"name": "Bad", "code": code})
+        with self.assertRaises(ValidationError):
+            self.flow.copy({"code": "contacts/v2"})
+        self.assertTrue(Backend.create({"name": "Good", "code": "Good_code-2"}))
 
     def test_users_cannot_configure(self):
         with self.assertRaises(AccessError):

@@ -10,6 +10,7 @@ keeps a whole sub-tree. Everything not listed is dropped before anything is stor
 
 import hashlib
 import json
+import re
 from datetime import datetime, timezone
 
 
@@ -116,3 +117,12 @@ def parse_iso_datetime(value):
     except (ValueError, OverflowError):  # e.g. 0001-01-01T00:00:00+01:00
         return None
     return parsed
+
+
+_URL_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def is_url_code(value):
+    """True for a backend or flow code usable as a webhook URL segment (ASCII letters,
+    digits, ``-`` and ``_``)."""
+    return bool(value) and bool(_URL_CODE.fullmatch(value))
