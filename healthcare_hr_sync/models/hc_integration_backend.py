@@ -96,8 +96,7 @@ class HcIntegrationBackend(models.Model):
         reconciliation; payroll: labour allocation), owned by the HR Integration Resolver
         group. Existing flows are left as they are. Returns the flows created."""
         group = self.env.ref(HR_GROUP_XMLID)
-        flows = self.env["hc.integration.flow"].sudo().with_context(active_test=False)
-        created = flows.browse()
+        created = self.env["hc.integration.flow"]
         for backend in self:
             if backend.backend_type not in ("hris", "payroll"):
                 raise UserError(
@@ -106,28 +105,18 @@ class HcIntegrationBackend(models.Model):
                         backend=backend.name,
                     )
                 )
-            existing = set(flows.search([("backend_id", "=", backend.id)]).mapped("code"))
-            for spec in self._hc_hr_flow_specs(backend.backend_type):
-                if spec["code"] in existing:
-                    continue
-                created |= flows.create(dict(spec, backend_id=backend.id, owning_group_id=group.id))
+            created |= backend._hc_ensure_flows(self._hc_hr_flow_specs(backend.backend_type), group)
         return created
 
     def action_hc_hr_setup_flows(self):
         """Button on the backend form (Integration Managers)."""
         self.check_access("write")
         created = self._hc_hr_setup_flows()
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success" if created else "info",
-                "message": self.env._("%s HR flow(s) created.", len(created))
-                if created
-                else self.env._("The standard HR flows already exist on this backend."),
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return self._hc_flows_created_notification(
+            created,
+            self.env._("%s HR flow(s) created.", len(created)),
+            self.env._("The standard HR flows already exist on this backend."),
+        )
 
     def _hc_hr_demo_setup(self):
         """Demo data: the standard HR flows on the demo backends, users provisioned with

@@ -246,6 +246,34 @@ class HcIntegrationBackend(models.Model):
             {"search_default_filter_open": 1},
         )
 
+    def _hc_ensure_flows(self, specs, owning_group):
+        """Create the flows of ``specs`` (flow values, each with a ``code``) that this
+        backend does not have yet, owned by ``owning_group``; flows already there (active
+        or not) are left as they are. The set-up buttons of the flow addons use it.
+        Returns the flows created."""
+        self.ensure_one()
+        flows = self.env["hc.integration.flow"].sudo()
+        existing = set(self.with_context(active_test=False).flow_ids.mapped("code"))
+        return flows.concat(
+            *(
+                flows.create(dict(spec, backend_id=self.id, owning_group_id=owning_group.id))
+                for spec in specs
+                if spec["code"] not in existing
+            )
+        )
+
+    def _hc_flows_created_notification(self, created, created_message, none_message):
+        """The notification a set-up button answers with (then the form reloads)."""
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success" if created else "info",
+                "message": created_message if created else none_message,
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
     @api.model
     def _hc_demo_set_secrets(self, codes):
         """Demo data: sign with ``HC_DEMO_WEBHOOK_SECRET`` (README gives the default)."""

@@ -76,35 +76,19 @@ class HcIntegrationBackend(models.Model):
                         backend=backend.name,
                     )
                 )
-            existing = set(backend.with_context(active_test=False).flow_ids.mapped("code"))
-            for template in templates:
-                if template["code"] in existing:
-                    continue
-                created |= Flow.create(
-                    dict(
-                        template,
-                        backend_id=backend.id,
-                        direction="inbound",
-                        owning_group_id=group.id,
-                    )
-                )
+            inbound = [dict(template, direction="inbound") for template in templates]
+            created |= backend._hc_ensure_flows(inbound, group)
         return created
 
     def action_hc_rcm_setup_flows(self):
         """Button: create the standard revenue-cycle flows of this backend."""
         self.check_access("write")
         flows = self._hc_rcm_setup_flows()
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success" if flows else "info",
-                "message": self.env._("%s revenue-cycle flow(s) created.", len(flows))
-                if flows
-                else self.env._("The standard revenue-cycle flows already exist."),
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return self._hc_flows_created_notification(
+            flows,
+            self.env._("%s revenue-cycle flow(s) created.", len(flows)),
+            self.env._("The standard revenue-cycle flows already exist."),
+        )
 
     @api.model
     def _hc_rcm_demo_setup(self):
