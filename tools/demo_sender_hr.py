@@ -60,110 +60,68 @@ def events(today=None):
     """``[(label, flow code, event id, body)]`` in the order the HRIS sends them."""
     today = today or datetime.now(timezone.utc).date()
     stamp = today.strftime("%Y%m%d")
-    licence_expiry = (today + timedelta(days=10)).isoformat()
     far_expiry = (today + timedelta(days=700)).isoformat()
-    period_end = today - timedelta(days=1)
-    period_start = period_end - timedelta(days=13)
-    nurses = [
+    return (
+        _hire_events(today, stamp, far_expiry)
+        + _change_events(today, stamp, far_expiry)
+        + [_attendance_event(today, stamp), _unknown_code_event(today, stamp)]
+    )
+
+
+def _licence(licence_type, number, expires_on, issuer=None):
+    """An active licence, as the HRIS lists it in an employee's ``credentials``."""
+    licence = {"type": licence_type, "number": number, "status": "active"}
+    if issuer:
+        licence["issuer"] = issuer
+    licence["expires_on"] = expires_on
+    return [licence]
+
+
+def _reports(far_expiry):
+    """The manager's reports (they arrive first and wait for the manager)."""
+    board = "State Board of Nursing"
+    return [
         _employee(
-            "HR-1001",
-            "Alice",
-            "Nguyen",
-            "RN",
-            "ICU",
-            "CC-4410",
-            "MAIN",
+            *("HR-1001", "Alice", "Nguyen", "RN", "ICU", "CC-4410", "MAIN"),
             manager_external_id="HR-1000",
-            credentials=[
-                {
-                    "type": "RN_LICENSE",
-                    "number": "RN-774411",
-                    "issuer": "State Board of Nursing",
-                    "status": "active",
-                    "expires_on": far_expiry,
-                }
-            ],
+            credentials=_licence("RN_LICENSE", "RN-774411", far_expiry, board),
         ),
         _employee(
-            "HR-1002",
-            "Bruno",
-            "Silva",
-            "RN",
-            "ICU",
-            "CC-4410",
-            "MAIN",
+            *("HR-1002", "Bruno", "Silva", "RN", "ICU", "CC-4410", "MAIN"),
             manager_external_id="HR-1000",
-            credentials=[
-                {
-                    "type": "RN_LICENSE",
-                    "number": "RN-774412",
-                    "issuer": "State Board of Nursing",
-                    "status": "active",
-                    "expires_on": far_expiry,
-                }
-            ],
+            credentials=_licence("RN_LICENSE", "RN-774412", far_expiry, board),
         ),
         _employee(
-            "HR-1003",
-            "Chen",
-            "Li",
-            "PHARMD",
-            "PHARM",
-            "CC-6100",
-            "NORTH",
+            *("HR-1003", "Chen", "Li", "PHARMD", "PHARM", "CC-6100", "NORTH"),
             manager_external_id="HR-1000",
-            credentials=[
-                {
-                    "type": "PHARM_LICENSE",
-                    "number": "PH-3301",
-                    "status": "active",
-                    "expires_on": far_expiry,
-                }
-            ],
+            credentials=_licence("PHARM_LICENSE", "PH-3301", far_expiry),
         ),
         _employee(
-            "HR-1004", "Dana", "Okafor", "CLERK", "FIN", "CC-5200", "MAIN", roles=["staff", "buyer"]
+            *("HR-1004", "Dana", "Okafor", "CLERK", "FIN", "CC-5200", "MAIN"),
+            roles=["staff", "buyer"],
         ),
         _employee(
-            "HR-1005",
-            "Emil",
-            "Berg",
-            "RN",
-            "ED",
-            "CC-5200",
-            "MAIN",
+            *("HR-1005", "Emil", "Berg", "RN", "ED", "CC-5200", "MAIN"),
             employment_type="agency",
             agency_code="AGENCY-01",
             manager_external_id="HR-1000",
-            credentials=[
-                {
-                    "type": "RN_LICENSE",
-                    "number": "RN-900155",
-                    "status": "active",
-                    "expires_on": far_expiry,
-                }
-            ],
+            credentials=_licence("RN_LICENSE", "RN-900155", far_expiry),
         ),
     ]
-    manager = _employee(
-        "HR-1000",
-        "Maria",
-        "Garcia",
-        "MD",
-        "ICU",
-        "CC-4410",
-        "MAIN",
+
+
+def _manager(far_expiry):
+    return _employee(
+        *("HR-1000", "Maria", "Garcia", "MD", "ICU", "CC-4410", "MAIN"),
         roles=["staff", "approver"],
-        credentials=[
-            {
-                "type": "MD_LICENSE",
-                "number": "MD-120034",
-                "issuer": "Medical Board",
-                "status": "active",
-                "expires_on": far_expiry,
-            }
-        ],
+        credentials=_licence("MD_LICENSE", "MD-120034", far_expiry, "Medical Board"),
     )
+
+
+def _hire_events(today, stamp, far_expiry):
+    """The reports' hires, then their manager's (which releases them)."""
+    nurses = _reports(far_expiry)
+    manager = _manager(far_expiry)
     out = []
     for index, data in enumerate(nurses):
         out.append(
@@ -182,7 +140,12 @@ def events(today=None):
             _envelope("employee.upsert", today, 10, employee=manager),
         )
     )
-    out.append(
+    return out
+
+
+def _change_events(today, stamp, far_expiry):
+    """A transfer, a termination, then the licences."""
+    return [
         (
             "transfer HR-1002 to the Emergency department",
             "employee_transfer",
@@ -196,9 +159,7 @@ def events(today=None):
                 department_code="ED",
                 cost_center_code="CC-5200",
             ),
-        )
-    )
-    out.append(
+        ),
         (
             "terminate HR-1004 (user deactivated at once)",
             "employee_terminate",
@@ -211,9 +172,14 @@ def events(today=None):
                 termination_date=today.isoformat(),
                 reason="Resigned",
             ),
-        )
-    )
-    out.append(
+        ),
+    ] + _licence_events(today, stamp, far_expiry)
+
+
+def _licence_events(today, stamp, far_expiry):
+    """A licence renewed close to its expiry (reminder), one suspended (restriction)."""
+    licence_expiry = (today + timedelta(days=10)).isoformat()
+    return [
         (
             "HR-1001's licence renewed with an expiry in 10 days (reminder)",
             "credential_update",
@@ -231,9 +197,7 @@ def events(today=None):
                     "expires_on": licence_expiry,
                 },
             ),
-        )
-    )
-    out.append(
+        ),
         (
             "HR-1005's licence suspended (access restricted, exception)",
             "credential_update",
@@ -250,8 +214,14 @@ def events(today=None):
                     "expires_on": far_expiry,
                 },
             ),
-        )
-    )
+        ),
+    ]
+
+
+def _attendance_event(today, stamp):
+    """Two weeks of attendance up to yesterday, with its control total."""
+    period_end = today - timedelta(days=1)
+    period_start = period_end - timedelta(days=13)
     lines = [
         {"employee_external_id": "HR-1000", "regular_hours": 80, "overtime_hours": 6},
         {"employee_external_id": "HR-1001", "regular_hours": 72, "overtime_hours": 8.5},
@@ -266,36 +236,35 @@ def events(today=None):
         {"employee_external_id": "HR-1005", "regular_hours": 60},
     ]
     total = round(sum(sum(v for k, v in line.items() if k.endswith("_hours")) for line in lines), 2)
-    out.append(
-        (
-            f"attendance {period_start} → {period_end} ({total} h)",
-            "attendance_summary",
-            f"hr-demo-{stamp}-attendance",
-            _envelope(
-                "attendance.summary",
-                today,
-                50,
-                period_start=period_start.isoformat(),
-                period_end=period_end.isoformat(),
-                lines=lines,
-                control_total_hours=total,
-            ),
-        )
+    return (
+        f"attendance {period_start} → {period_end} ({total} h)",
+        "attendance_summary",
+        f"hr-demo-{stamp}-attendance",
+        _envelope(
+            "attendance.summary",
+            today,
+            50,
+            period_start=period_start.isoformat(),
+            period_end=period_end.isoformat(),
+            lines=lines,
+            control_total_hours=total,
+        ),
     )
-    out.append(
-        (
-            "hire HR-1006 in department NEURO: unknown code on purpose (pending mapping)",
-            "employee_upsert",
-            f"hr-demo-{stamp}-hire-HR-1006",
-            _envelope(
-                "employee.upsert",
-                today,
-                60,
-                employee=_employee("HR-1006", "Farah", "Haddad", "MD", "NEURO", "CC-4410", "MAIN"),
-            ),
-        )
+
+
+def _unknown_code_event(today, stamp):
+    """A hire in a department nobody mapped (it waits as a pending mapping)."""
+    return (
+        "hire HR-1006 in department NEURO: unknown code on purpose (pending mapping)",
+        "employee_upsert",
+        f"hr-demo-{stamp}-hire-HR-1006",
+        _envelope(
+            "employee.upsert",
+            today,
+            60,
+            employee=_employee("HR-1006", "Farah", "Haddad", "MD", "NEURO", "CC-4410", "MAIN"),
+        ),
     )
-    return out
 
 
 def run(base_url, secret=None, today=None, out=print):

@@ -75,60 +75,7 @@ class HcHrDrift(models.Model):
         messages = self.env["hc.integration.message"]
         now = fields.Datetime.now()
         for drift in todo:
-            if drift.employee_id.sudo().hc_sync_state == "detached":
-                raise UserError(
-                    self.env._(
-                        "%(employee)s is detached from the sync: re-attach them first.",
-                        employee=drift.employee_id.name,
-                    )
-                )
-            flow = (
-                self.env["hc.integration.flow"]
-                .sudo()
-                .search(
-                    [
-                        ("backend_id", "=", drift.backend_id.id),
-                        ("handler_model", "=", UPSERT_HANDLER),
-                    ],
-                    limit=1,
-                )
-            )
-            if not flow:
-                raise UserError(
-                    self.env._(
-                        "%(backend)s has no active employee upsert flow to re-apply through.",
-                        backend=drift.backend_id.name,
-                    )
-                )
-            payload = {
-                "event_type": "employee.upsert",
-                "schema_version": "1.0",
-                "occurred_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "employee": drift.hris_data or {},
-            }
-            errors = flow._validate_payload(payload)
-            if errors:
-                raise UserError(
-                    self.env._(
-                        "The HRIS version of %(id)s does not pass the contract: %(errors)s",
-                        id=drift.external_id,
-                        errors="; ".join(f"{e['path']} {e['message']}" for e in errors),
-                    )
-                )
-            message, _status = messages._hc_enqueue(
-                flow,
-                payload,
-                external_id=f"reconcile-{drift.id}-{now.strftime('%Y%m%d%H%M%S')}",
-            )
-            drift.write({"state": "resolved", "resolution_message_id": message.id})
-            self.env["hc.integration.audit"]._log(
-                "hr.drift.reapply",
-                f"drift #{drift.id} ({drift.kind}): HRIS version queued again",
-                message=message,
-                backend=drift.backend_id,
-                actor_type="user",
-            )
-            messages |= message
+            messages |= drift._reapply(now)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -138,6 +85,72 @@ class HcHrDrift(models.Model):
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }
+
+    def _reapply(self, now):
+        """Queue this line's HRIS version through the backend's upsert flow (audited);
+        returns the message."""
+        self.ensure_one()
+        if self.employee_id.sudo().hc_sync_state == "detached":
+            raise UserError(
+                self.env._(
+                    "%(employee)s is detached from the sync: re-attach them first.",
+                    employee=self.employee_id.name,
+                )
+            )
+        flow = self._reapply_flow()
+        payload = self._reapply_payload(flow, now)
+        message, _status = self.env["hc.integration.message"]._hc_enqueue(
+            flow,
+            payload,
+            external_id=f"reconcile-{self.id}-{now.strftime('%Y%m%d%H%M%S')}",
+        )
+        self.write({"state": "resolved", "resolution_message_id": message.id})
+        self.env["hc.integration.audit"]._log(
+            "hr.drift.reapply",
+            f"drift #{self.id} ({self.kind}): HRIS version queued again",
+            message=message,
+            backend=self.backend_id,
+            actor_type="user",
+        )
+        return message
+
+    def _reapply_flow(self):
+        flow = (
+            self.env["hc.integration.flow"]
+            .sudo()
+            .search(
+                [("backend_id", "=", self.backend_id.id), ("handler_model", "=", UPSERT_HANDLER)],
+                limit=1,
+            )
+        )
+        if not flow:
+            raise UserError(
+                self.env._(
+                    "%(backend)s has no active employee upsert flow to re-apply through.",
+                    backend=self.backend_id.name,
+                )
+            )
+        return flow
+
+    def _reapply_payload(self, flow, now):
+        """The ``employee.upsert`` event of the HRIS version, checked against the flow's
+        contract like a delivery (a version the contract refuses is not queued)."""
+        payload = {
+            "event_type": "employee.upsert",
+            "schema_version": "1.0",
+            "occurred_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "employee": self.hris_data or {},
+        }
+        errors = flow._validate_payload(payload)
+        if errors:
+            raise UserError(
+                self.env._(
+                    "The HRIS version of %(id)s does not pass the contract: %(errors)s",
+                    id=self.external_id,
+                    errors="; ".join(f"{e['path']} {e['message']}" for e in errors),
+                )
+            )
+        return payload
 
     def action_ignore(self):
         self.check_access("write")

@@ -72,9 +72,42 @@ class HcHrHandlerAttendanceSummary(models.AbstractModel):
         return errors
 
     def _hc_process(self, message):
+        """Check the totals, resolve every line, refuse a period already sent to payroll,
+        then replace the period's summaries by the hours of this batch."""
         payload = message.payload or {}
         backend = message.backend_id
-        errors = self._hc_check_payload(message.flow_id, payload)
+        self._check_balanced(message.flow_id, payload)
+        period_start = fields.Date.to_date(payload["period_start"])
+        period_end = fields.Date.to_date(payload["period_end"])
+        # resolve everything first: a missing employee or code leaves nothing half-applied
+        rows = self._resolve_lines(message, payload.get("lines") or [])
+        existing = (
+            self.env["hc.hr.attendance.summary"]
+            .sudo()
+            .search(
+                [
+                    ("backend_id", "=", backend.id),
+                    ("period_start", "=", period_start),
+                    ("period_end", "=", period_end),
+                ]
+            )
+        )
+        self._check_not_exported(existing, period_start, period_end)
+        kept = self._save_period(message, existing, self._sum_hours(rows), period_start, period_end)
+        (existing - kept).unlink()
+        self.env["hc.integration.audit"]._log(
+            "hr.attendance.summary",
+            f"attendance {period_start} → {period_end}: {len(kept)} line(s), "
+            f"{round(sum(kept.mapped('total_hours')), 2)} h",
+            message=message,
+            backend=backend,
+        )
+        return kept
+
+    def _check_balanced(self, flow, payload):
+        """Checked again before applying: the payload may have been stored by an older
+        version of the contract, or replayed."""
+        errors = self._hc_check_payload(flow, payload)
         if errors:
             raise BusinessError(
                 self.env._(
@@ -82,13 +115,14 @@ class HcHrHandlerAttendanceSummary(models.AbstractModel):
                     errors="; ".join(f"{e['path']} {e['message']}" for e in errors),
                 )
             )
-        period_start = fields.Date.to_date(payload["period_start"])
-        period_end = fields.Date.to_date(payload["period_end"])
+
+    def _resolve_lines(self, message, lines):
+        """``[(employee, cost centre, line)]``; the cost centre defaults to the employee's.
+        A line of an employee not synced yet makes the whole batch wait."""
+        backend = message.backend_id
         bindings = self._hc_binding()
-        summaries = self.env["hc.hr.attendance.summary"].sudo()
-        # resolve everything first: a missing employee or code leaves nothing half-applied
         rows = []
-        for line in payload.get("lines") or []:
+        for line in lines:
             employee = bindings._require(
                 backend, EMPLOYEE_TYPE, str(line["employee_external_id"]), message
             )
@@ -98,13 +132,10 @@ class HcHrHandlerAttendanceSummary(models.AbstractModel):
                 else employee.hc_cost_center_id
             )
             rows.append((employee, cost_center or self.env["account.analytic.account"], line))
-        existing = summaries.search(
-            [
-                ("backend_id", "=", backend.id),
-                ("period_start", "=", period_start),
-                ("period_end", "=", period_end),
-            ]
-        )
+        return rows
+
+    def _check_not_exported(self, existing, period_start, period_end):
+        """What payroll has received is corrected in payroll, never replaced here."""
         exported = existing.filtered(lambda s: s.state == "exported")
         if exported:
             raise ConflictError(
@@ -117,17 +148,30 @@ class HcHrHandlerAttendanceSummary(models.AbstractModel):
                     count=len(exported),
                 )
             )
-        # lines of one employee on one cost centre are added up
+
+    @api.model
+    def _sum_hours(self, rows):
+        """``{(employee id, cost centre id or False): {hour key: hours}}``: lines of one
+        employee on one cost centre are added up (rounded to 2 decimals)."""
         hours = {}
         for employee, cost_center, line in rows:
             key = (employee.id, cost_center.id or False)
             totals = hours.setdefault(key, dict.fromkeys(HOUR_KEYS, 0.0))
             for name in HOUR_KEYS:
                 totals[name] += float(line.get(name) or 0.0)
+        return {
+            key: {name: round(value, 2) for name, value in totals.items()}
+            for key, totals in hours.items()
+        }
+
+    def _save_period(self, message, existing, hours, period_start, period_end):
+        """Update the period's summaries whose hours changed (back to draft: approved
+        hours that changed must be approved again), create the new ones; returns them."""
+        backend = message.backend_id
+        summaries = self.env["hc.hr.attendance.summary"].sudo()
         by_key = {(s.employee_id.id, s.cost_center_id.id or False): s for s in existing}
         kept = summaries.browse()
         for (employee_id, cost_center_id), values in hours.items():
-            values = {name: round(value, 2) for name, value in values.items()}
             summary = by_key.get((employee_id, cost_center_id))
             if summary:
                 changed = {k: v for k, v in values.items() if round(summary[k], 2) != v}
@@ -149,12 +193,4 @@ class HcHrHandlerAttendanceSummary(models.AbstractModel):
                     )
                 )
             kept |= summary
-        (existing - kept).unlink()
-        self.env["hc.integration.audit"]._log(
-            "hr.attendance.summary",
-            f"attendance {period_start} → {period_end}: {len(kept)} line(s), "
-            f"{round(sum(kept.mapped('total_hours')), 2)} h",
-            message=message,
-            backend=backend,
-        )
         return kept

@@ -72,9 +72,11 @@ class HcHrHandlerEmployeeTransfer(models.AbstractModel):
         changed = sync._changed_values(employee, values)
         if changed:
             previous_manager_user = {employee.id: employee.parent_id.user_id}
-            employee._hc_hr_sync_env().sudo().write(
-                dict(sync._to_write(changed), hc_last_event_at=event_at)
-            )
+            jobs = employee.job_id | self.env["hr.job"].browse(changed.get("job_id") or [])
+            with jobs._hc_counts_after_commit():
+                employee._hc_hr_sync_env().sudo().write(
+                    dict(sync._to_write(changed), hc_last_event_at=event_at)
+                )
             if "parent_id" in changed:
                 employee._hc_hr_sync_approvers(previous_manager_user)
         sync._audit(

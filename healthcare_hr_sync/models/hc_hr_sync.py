@@ -1,11 +1,6 @@
 import logging
-import random
-import threading
-import time
 
-import psycopg2
-
-from odoo import SUPERUSER_ID, api, fields, models, tools
+from odoo import api, fields, models, tools
 from odoo.tools import html_escape
 
 from odoo.addons.healthcare_integration_base.exceptions import (
@@ -29,30 +24,6 @@ MAPPED_CODES = (
     ("agency_code", "agency", "hc_agency_partner_id"),
 )
 EMPLOYMENT_TYPES = {"employee": "employee", "contractor": "contractor", "agency": "agency"}
-#: Head-counts Odoo stores on the job (hr.job._compute_employees).
-JOB_COUNT_FIELDS = ("no_of_employee", "expected_employees")
-
-
-def _testing():
-    """Inside Odoo's test runner (one transaction, never committed: no post-commit)."""
-    return getattr(threading.current_thread(), "testing", False)
-
-
-def _recompute_job_counts(registry, job_ids, attempts=5):
-    """After the commit of an event: recompute the jobs' head-counts in a short
-    transaction of its own, again on a serialization conflict with another lane."""
-    for attempt in range(attempts):
-        try:
-            with registry.cursor() as cr:
-                env = api.Environment(cr, SUPERUSER_ID, {})
-                jobs = env["hr.job"].browse(sorted(job_ids)).exists()
-                for name in JOB_COUNT_FIELDS:
-                    env.add_to_compute(jobs._fields[name], jobs)
-                jobs.flush_recordset(list(JOB_COUNT_FIELDS))
-            return
-        except (psycopg2.errors.SerializationFailure, psycopg2.errors.DeadlockDetected):
-            time.sleep(random.uniform(0, 0.05 * 2**attempt))
-    _logger.warning("Head-counts of jobs %s not recomputed after %s conflicts", job_ids, attempts)
 
 
 def _ilike_escape(value):
@@ -262,37 +233,54 @@ class HcHrSync(models.AbstractModel):
         if email and (employee.work_email or "").lower() != email.lower():
             self._check_unique_email(employee, email)
         if status == "terminated":
-            if not employee:
-                raise BusinessError(
-                    self.env._(
-                        "The HRIS sent a new employee with the status terminated: nothing to "
-                        "create. Check the record in the HRIS."
-                    ),
-                    category="validation",
-                )
-            changed = self._changed_values(employee, values)
-            if changed:
-                employee._hc_hr_sync_env().write(self._to_write(changed))
-            date = (event_at or fields.Datetime.now()).date()
-            self._terminate(message, employee, date, None)
-            bindings._bind(backend, EMPLOYEE_TYPE, external_id, employee, event_at)
-            return employee
-        values["hc_hris_status"] = status
-        values["hc_last_event_at"] = event_at
+            employee = self._upsert_terminated(message, employee, values, event_at)
+            records = employee
+        else:
+            values.update(hc_hris_status=status, hc_last_event_at=event_at)
+            records = self._upsert_current(message, employee, values, data, external_id)
+            employee = records[0]
+        bindings._bind(backend, EMPLOYEE_TYPE, external_id, employee, event_at)
+        return records
+
+    @api.model
+    def _upsert_terminated(self, message, employee, values, event_at):
+        """An upsert with the status terminated: the HRIS fields it carries, then the
+        termination as of the event's day (returns the employee). A new employee already
+        terminated is refused."""
+        if not employee:
+            raise BusinessError(
+                self.env._(
+                    "The HRIS sent a new employee with the status terminated: nothing to "
+                    "create. Check the record in the HRIS."
+                ),
+                category="validation",
+            )
+        changed = self._changed_values(employee, values)
+        if changed:
+            employee._hc_hr_sync_env().write(self._to_write(changed))
+        date = (event_at or fields.Datetime.now()).date()
+        self._terminate(message, employee, date, None)
+        return employee
+
+    @api.model
+    def _upsert_current(self, message, employee, values, data, external_id):
+        """Hire or update an employee who is not terminated: the employee, the credentials
+        of the event, the user (when the flow provisions users) and their access. Returns
+        the records to link, the employee first."""
         employee = self._save_employee(message, employee, values, external_id)
         records = [employee]
-        if data.get("credentials"):
-            for credential_data in data["credentials"]:
-                records.append(
-                    self._upsert_credential(backend, employee, credential_data, event_at)
+        for credential_data in data.get("credentials") or []:
+            records.append(
+                self._upsert_credential(
+                    message.backend_id, employee, credential_data, values["hc_last_event_at"]
                 )
+            )
         settings = employee._hc_hr_settings()
         if settings["provision"] and not employee.user_id:
             user = self._provision_user(employee, settings, message)
             if user:
                 records.append(user)
         employee._hc_hr_sync_access()
-        bindings._bind(backend, EMPLOYEE_TYPE, external_id, employee, event_at)
         return records
 
     @api.model
@@ -304,14 +292,13 @@ class HcHrSync(models.AbstractModel):
             previous_manager_user = {employee.id: employee.parent_id.user_id}
             changed = self._changed_values(employee, values)
             sync = employee._hc_hr_sync_env().sudo()
-            if not employee.active:
-                sync.with_context(no_wizard=True).action_unarchive()
-                self._audit(message, employee, "hr.employee.rehired", "rehired (reactivated)")
-            if changed:
-                previous_job = employee.job_id
-                sync.write(self._to_write(changed))
-                if "job_id" in changed:
-                    self._defer_job_counts(previous_job | employee.job_id)
+            jobs = employee.job_id | self.env["hr.job"].browse(changed.get("job_id") or [])
+            with jobs._hc_counts_after_commit():
+                if not employee.active:
+                    sync.with_context(no_wizard=True).action_unarchive()
+                    self._audit(message, employee, "hr.employee.rehired", "rehired (reactivated)")
+                if changed:
+                    sync.write(self._to_write(changed))
             if "parent_id" in changed:
                 employee._hc_hr_sync_approvers(previous_manager_user)
             return employee
@@ -321,40 +308,17 @@ class HcHrSync(models.AbstractModel):
             company_id=backend.company_id.id,
         )
         values.setdefault("employee_type", "employee")
-        employee = (
-            self.env["hr.employee"]
-            ._hc_hr_sync_env()
-            .sudo()
-            .with_company(backend.company_id)
-            .create(self._to_write(values))
-        )
-        self._defer_job_counts(employee.job_id)
+        with self.env["hr.job"].browse(values.get("job_id") or [])._hc_counts_after_commit():
+            employee = (
+                self.env["hr.employee"]
+                ._hc_hr_sync_env()
+                .sudo()
+                .with_company(backend.company_id)
+                .create(self._to_write(values))
+            )
         if employee.parent_id:
             employee._hc_hr_sync_approvers()
         return employee
-
-    @api.model
-    def _defer_job_counts(self, jobs):
-        """Recompute the jobs' stored head-counts after the commit instead of in this
-        transaction.
-
-        Every hire (or job change) updates its job's row. Under REPEATABLE READ, two lanes
-        hiring into one job at the same time make one of them fail with a serialization
-        error and redo its whole work, again and again during a burst of hires: lanes
-        stop scaling. Moved to a short transaction of its own right after the commit,
-        the update no longer holds the event back (the counts are informational: a
-        failure to recompute leaves them stale until the job's next change, logged).
-        """
-        if not jobs or _testing():
-            return
-        jobs = jobs.sudo()
-        for name in JOB_COUNT_FIELDS:
-            self.env.remove_to_compute(jobs._fields[name], jobs)
-        pending = self.env.cr.postcommit.data.setdefault("healthcare_hr_sync.job_counts", set())
-        if not pending:
-            registry = self.env.registry
-            self.env.cr.postcommit.add(lambda: _recompute_job_counts(registry, set(pending)))
-        pending.update(jobs.ids)
 
     # ------------------------------------------------------------------------------------
     # Users
@@ -483,7 +447,8 @@ class HcHrSync(models.AbstractModel):
         sync = employee._hc_hr_sync_env().sudo()
         sync.write(values)
         if employee.active:
-            sync.with_context(no_wizard=True).action_archive()
+            with employee.job_id._hc_counts_after_commit():
+                sync.with_context(no_wizard=True).action_archive()
         employee._hc_hr_sync_access()
         self._audit(message, employee, "hr.employee.terminated", f"terminated as of {date}")
         if followups and message:
@@ -570,9 +535,14 @@ class HcHrSync(models.AbstractModel):
                     number=str(data["number"]),
                 )
             )
-        # already within a warning threshold: warn now rather than at the next daily check
-        thresholds = credentials._hc_warning_thresholds()
-        today = credentials._hc_today()
+        self._remind_if_due(credential, employee)
+        return credential
+
+    @api.model
+    def _remind_if_due(self, credential, employee):
+        """Already within a warning threshold: warn now rather than at the next daily check."""
+        thresholds = credential._hc_warning_thresholds()
+        today = credential._hc_today()
         if (
             thresholds
             and credential.status == "active"
@@ -582,7 +552,6 @@ class HcHrSync(models.AbstractModel):
             and employee.active
         ):
             credential._hc_remind(today, thresholds)
-        return credential
 
     # ------------------------------------------------------------------------------------
     # Audit helpers (summaries hold ids and codes, never names)

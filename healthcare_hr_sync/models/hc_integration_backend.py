@@ -4,92 +4,97 @@ from odoo.exceptions import UserError
 HR_GROUP_XMLID = "healthcare_hr_sync.group_hr_resolver"
 
 
+#: The standard flows of an HRIS: inbound events and the roster reconciliation.
+HRIS_FLOW_SPECS = [
+    {
+        "code": "employee_upsert",
+        "name": "Employee upsert",
+        "handler_model": "hc.hr.handler.employee.upsert",
+        "event_type": "employee.upsert",
+        "sync_mode": "realtime",
+        "priority": 5,
+        "sla_minutes": 15,
+        "sequence": 10,
+    },
+    {
+        "code": "employee_transfer",
+        "name": "Employee transfer",
+        "handler_model": "hc.hr.handler.employee.transfer",
+        "event_type": "employee.transfer",
+        "sync_mode": "realtime",
+        "priority": 10,
+        "sla_minutes": 60,
+        "sequence": 20,
+    },
+    {
+        "code": "employee_terminate",
+        "name": "Employee termination",
+        "handler_model": "hc.hr.handler.employee.terminate",
+        "event_type": "employee.terminate",
+        "sync_mode": "realtime",
+        "priority": 1,
+        "sla_minutes": 5,
+        "sequence": 30,
+    },
+    {
+        "code": "credential_update",
+        "name": "Credential update",
+        "handler_model": "hc.hr.handler.credential.update",
+        "event_type": "credential.update",
+        "sync_mode": "realtime",
+        "priority": 5,
+        "sla_minutes": 15,
+        "sequence": 40,
+    },
+    {
+        "code": "attendance_summary",
+        "name": "Attendance summary",
+        "handler_model": "hc.hr.handler.attendance.summary",
+        "event_type": "attendance.summary",
+        "sync_mode": "batch",
+        "priority": 20,
+        "sla_minutes": 24 * 60,
+        "max_body_bytes": 10 * 1024 * 1024,
+        "sequence": 50,
+    },
+    {
+        "code": "roster_reconciliation",
+        "name": "Roster reconciliation",
+        "handler_model": "hc.hr.handler.roster",
+        "event_type": "hr.roster",
+        "sync_mode": "batch",
+        "priority": 30,
+        "sla_minutes": 24 * 60,
+        "max_body_bytes": 20 * 1024 * 1024,
+        "pull_endpoint": "/roster",
+        "pull_page_size": 200,
+        "sequence": 70,
+    },
+]
+#: The standard flow of a payroll system: labour allocation, outbound.
+PAYROLL_FLOW_SPECS = [
+    {
+        "code": "labour_allocation",
+        "name": "Labour allocation to payroll",
+        "direction": "outbound",
+        "sync_mode": "batch",
+        "handler_model": "hc.hr.handler.labour.allocation",
+        "event_type": "labour.allocation",
+        "outbound_path": "/labour-allocations",
+        "sla_minutes": 24 * 60,
+        "sequence": 60,
+    }
+]
+
+
 class HcIntegrationBackend(models.Model):
     _inherit = "hc.integration.backend"
 
     @api.model
     def _hc_hr_flow_specs(self, backend_type):
         """The standard HR flows of an HRIS (inbound) or a payroll system (outbound)."""
-        if backend_type == "payroll":
-            return [
-                {
-                    "code": "labour_allocation",
-                    "name": "Labour allocation to payroll",
-                    "direction": "outbound",
-                    "sync_mode": "batch",
-                    "handler_model": "hc.hr.handler.labour.allocation",
-                    "event_type": "labour.allocation",
-                    "outbound_path": "/labour-allocations",
-                    "sla_minutes": 24 * 60,
-                    "sequence": 60,
-                }
-            ]
-        return [
-            {
-                "code": "employee_upsert",
-                "name": "Employee upsert",
-                "handler_model": "hc.hr.handler.employee.upsert",
-                "event_type": "employee.upsert",
-                "sync_mode": "realtime",
-                "priority": 5,
-                "sla_minutes": 15,
-                "sequence": 10,
-            },
-            {
-                "code": "employee_transfer",
-                "name": "Employee transfer",
-                "handler_model": "hc.hr.handler.employee.transfer",
-                "event_type": "employee.transfer",
-                "sync_mode": "realtime",
-                "priority": 10,
-                "sla_minutes": 60,
-                "sequence": 20,
-            },
-            {
-                "code": "employee_terminate",
-                "name": "Employee termination",
-                "handler_model": "hc.hr.handler.employee.terminate",
-                "event_type": "employee.terminate",
-                "sync_mode": "realtime",
-                "priority": 1,
-                "sla_minutes": 5,
-                "sequence": 30,
-            },
-            {
-                "code": "credential_update",
-                "name": "Credential update",
-                "handler_model": "hc.hr.handler.credential.update",
-                "event_type": "credential.update",
-                "sync_mode": "realtime",
-                "priority": 5,
-                "sla_minutes": 15,
-                "sequence": 40,
-            },
-            {
-                "code": "attendance_summary",
-                "name": "Attendance summary",
-                "handler_model": "hc.hr.handler.attendance.summary",
-                "event_type": "attendance.summary",
-                "sync_mode": "batch",
-                "priority": 20,
-                "sla_minutes": 24 * 60,
-                "max_body_bytes": 10 * 1024 * 1024,
-                "sequence": 50,
-            },
-            {
-                "code": "roster_reconciliation",
-                "name": "Roster reconciliation",
-                "handler_model": "hc.hr.handler.roster",
-                "event_type": "hr.roster",
-                "sync_mode": "batch",
-                "priority": 30,
-                "sla_minutes": 24 * 60,
-                "max_body_bytes": 20 * 1024 * 1024,
-                "pull_endpoint": "/roster",
-                "pull_page_size": 200,
-                "sequence": 70,
-            },
-        ]
+        specs = PAYROLL_FLOW_SPECS if backend_type == "payroll" else HRIS_FLOW_SPECS
+        return [dict(spec) for spec in specs]
 
     def _hc_hr_setup_flows(self):
         """Create the standard HR flows missing on these backends (HRIS: inbound events and

@@ -47,7 +47,13 @@ class HrSyncCase(TransactionCase):
         cls.flows = cls.backend._hc_hr_setup_flows()
         cls.flow = {flow.code: flow for flow in cls.flows}
         cls.upsert_flow = cls.flow["employee_upsert"]
-        # --- what the codes map to --------------------------------------------------------
+        cls._setup_targets()
+        cls._setup_mappings()
+        cls._setup_users()
+
+    @classmethod
+    def _setup_targets(cls):
+        """What the codes map to."""
         cls.rn_license = cls.env.ref("healthcare_hr_sync.credential_type_rn_license")
         cls.md_license = cls.env.ref("healthcare_hr_sync.credential_type_md_license")
         cls.icu = cls.env["hr.department"].create({"name": "Intensive Care"})
@@ -85,6 +91,9 @@ class HrSyncCase(TransactionCase):
         cls.group_buyer = cls.env["res.groups"].create({"name": "Test buyers"})
         cls.group_approver = cls.env.ref("hr.group_hr_user")
         cls.group_staff = cls.env.ref("base.group_user")
+
+    @classmethod
+    def _setup_mappings(cls):
         mappings = [
             ("department", "ICU", cls.icu),
             ("department", "ED", cls.ed),
@@ -121,6 +130,9 @@ class HrSyncCase(TransactionCase):
                 )
             ]
         )
+
+    @classmethod
+    def _setup_users(cls):
         cls.hr_resolver = new_test_user(
             cls.env,
             login="hr_resolver",
