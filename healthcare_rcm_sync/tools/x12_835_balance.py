@@ -1,0 +1,126 @@
+"""The 835 balancing rules, shared by X12 and JSON input."""
+
+from .x12_835_model import X12Issue
+from .x12_835_values import ZERO, fmt_amount
+
+
+def _sum_amounts(adjustments):
+    """Sum of the adjustment amounts, or ``None`` when one of them is unreadable."""
+    total = ZERO
+    for adjustment in adjustments:
+        if adjustment.amount is None:
+            return None
+        total += adjustment.amount
+    return total
+
+
+def _claim_label(claim):
+    return f"claim {claim.claim_id!r}"
+
+
+def balance_issues(remittance):
+    """Check the three balancing rules; unreadable amounts (already reported) are skipped."""
+    issues = []
+    for index, claim in enumerate(remittance.claims):
+        issues.extend(_claim_issues(claim, f"/claims/{index}"))
+    payment_issue = _payment_issue(remittance)
+    if payment_issue:
+        issues.append(payment_issue)
+    return issues
+
+
+def _claim_issues(claim, path):
+    """Service-line rule for each line of ``claim``, then the claim rule."""
+    issues = []
+    service_total = ZERO  # None once a service-level amount is unreadable
+    for line_index, service in enumerate(claim.services):
+        adjusted = _sum_amounts(service.adjustments)
+        if adjusted is None or service_total is None:
+            service_total = None
+            continue
+        service_total += adjusted
+        issue = _service_issue(claim, service, line_index, adjusted, path)
+        if issue:
+            issues.append(issue)
+    claim_adjusted = _sum_amounts(claim.adjustments)
+    if claim_adjusted is not None and service_total is not None:
+        issue = _claim_issue(claim, claim_adjusted, service_total, path)
+        if issue:
+            issues.append(issue)
+    return issues
+
+
+def _service_issue(claim, service, line_index, adjusted, claim_path):
+    """SVC02 - sum of the line's CAS amounts = SVC03."""
+    if service.charged is None or service.paid is None:
+        return None
+    expected = service.charged - adjusted
+    if expected == service.paid:
+        return None
+    code = service.procedure.code if service.procedure else "?"
+    return X12Issue(
+        service.position,
+        "SVC" if service.position is not None else None,
+        f"service line {line_index + 1} ({code}) of {_claim_label(claim)} does "
+        f"not balance: charged {fmt_amount(service.charged)} - adjustments "
+        f"{fmt_amount(adjusted)} = {fmt_amount(expected)}, but paid is "
+        f"{fmt_amount(service.paid)} (difference "
+        f"{fmt_amount(service.paid - expected)})",
+        "balance.service",
+        f"{claim_path}/services/{line_index}",
+        expected,
+        service.paid,
+    )
+
+
+def _claim_issue(claim, claim_adjusted, service_total, path):
+    """CLP03 - CLP04 = claim-level CAS + service-level CAS."""
+    if claim.charged is None or claim.paid is None:
+        return None
+    adjusted = claim_adjusted + service_total
+    expected = claim.charged - adjusted
+    if expected == claim.paid:
+        return None
+    return X12Issue(
+        claim.position,
+        "CLP" if claim.position is not None else None,
+        f"{_claim_label(claim)} does not balance: charged "
+        f"{fmt_amount(claim.charged)} - adjustments {fmt_amount(adjusted)} (claim "
+        f"level {fmt_amount(claim_adjusted)} + service level "
+        f"{fmt_amount(service_total)}) = {fmt_amount(expected)}, but paid is "
+        f"{fmt_amount(claim.paid)} (difference {fmt_amount(claim.paid - expected)})",
+        "balance.claim",
+        path,
+        expected,
+        claim.paid,
+    )
+
+
+def _payment_issue(remittance):
+    """BPR02 (signed) = sum of CLP04 - sum of PLB amounts, when every amount is readable."""
+    payment = remittance.payment
+    if payment is None or payment.amount is None:
+        return None
+    claims_paid = ZERO
+    for claim in remittance.claims:
+        if claim.paid is None:
+            return None
+        claims_paid += claim.paid
+    plb_total = _sum_amounts(remittance.provider_adjustments)
+    if plb_total is None:
+        return None
+    expected = claims_paid - plb_total
+    actual = payment.signed_amount
+    if expected == actual:
+        return None
+    return X12Issue(
+        payment.position,
+        "BPR" if payment.position is not None else None,
+        f"payment {fmt_amount(actual)} does not balance: claims paid "
+        f"{fmt_amount(claims_paid)} - provider adjustments {fmt_amount(plb_total)}"
+        f" = {fmt_amount(expected)} (difference {fmt_amount(actual - expected)})",
+        "balance.payment",
+        "/header/payment/amount",
+        expected,
+        actual,
+    )
