@@ -23,6 +23,7 @@ Usage: ``python3 tools/demo_sender_rcm.py --url http://localhost:8069 [--day 202
 import argparse
 import datetime
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -127,57 +128,50 @@ def _event(event_type, day, **fields):
     )
 
 
-def billing_events(day):
-    """``[(label, flow, body)]``: the day's billing summaries, cash postings, a write-off."""
+def _summary(day, facility, lines):
+    """A ``billing.summary`` of ``facility``: ``lines`` are (code, gross, contractual)."""
     iso = day.isoformat()
-    main = _event(
+    total = sum(Decimal(gross) for _code, gross, _contractual in lines)
+    return _event(
         "billing.summary",
         day,
-        batch_id=f"BS-{iso}-MAIN",
-        facility_code="MAIN",
+        batch_id=f"BS-{iso}-{facility}",
+        facility_code=facility,
         service_date=iso,
         currency="USD",
         lines=[
             {
-                "service_line_code": "LAB",
-                "gross_charges": "4200.00",
-                "contractual_adjustments": "1250.00",
-            },
-            {
-                "service_line_code": "RAD",
-                "gross_charges": "9800.00",
-                "contractual_adjustments": "3100.00",
-            },
-            {
-                "service_line_code": "ED",
-                "gross_charges": "15750.00",
-                "contractual_adjustments": "5400.00",
-            },
+                "service_line_code": code,
+                "gross_charges": gross,
+                "contractual_adjustments": contractual,
+            }
+            for code, gross, contractual in lines
         ],
-        control_total="29750.00",
+        control_total=f"{total:.2f}",
     )
-    north = _event(
-        "billing.summary",
+
+
+def billing_summaries(day):
+    """The day's billing summaries of the MAIN and NORTH facilities."""
+    main = _summary(
         day,
-        batch_id=f"BS-{iso}-NORTH",
-        facility_code="NORTH",
-        service_date=iso,
-        currency="USD",
-        lines=[
-            {
-                "service_line_code": "LAB",
-                "gross_charges": "1300.00",
-                "contractual_adjustments": "400.00",
-            },
-            {
-                "service_line_code": "PHARMACY",
-                "gross_charges": "2650.50",
-                "contractual_adjustments": "530.10",
-            },
+        "MAIN",
+        [
+            ("LAB", "4200.00", "1250.00"),
+            ("RAD", "9800.00", "3100.00"),
+            ("ED", "15750.00", "5400.00"),
         ],
-        control_total="3950.50",
     )
-    payments = [
+    north = _summary(
+        day, "NORTH", [("LAB", "1300.00", "400.00"), ("PHARMACY", "2650.50", "530.10")]
+    )
+    return [main, north]
+
+
+def cash_postings(day):
+    """Two ``payment.posted`` events, one per demo payer."""
+    iso = day.isoformat()
+    return [
         _event(
             "payment.posted",
             day,
@@ -197,20 +191,24 @@ def billing_events(day):
             start=1,
         )
     ]
+
+
+def billing_events(day):
+    """``[(label, flow, body)]``: the day's billing summaries, cash postings, a write-off."""
     writeoff = _event(
         "writeoff",
         day,
-        writeoff_id=f"WO-{iso}-1",
+        writeoff_id=f"WO-{day.isoformat()}-1",
         category="small_balance",
         amount="4.75",
         currency="USD",
-        date=iso,
+        date=day.isoformat(),
         account_reference=f"ACCT-{day:%m%d}-77",
     )
+    summaries = billing_summaries(day)
     return (
-        [("billing summary MAIN", "billing_summary", main)]
-        + [("billing summary NORTH", "billing_summary", north)]
-        + [(f"cash posting {p['payment_id']}", "payment_posted", p) for p in payments]
+        [(f"billing summary {s['facility_code']}", "billing_summary", s) for s in summaries]
+        + [(f"cash posting {p['payment_id']}", "payment_posted", p) for p in cash_postings(day)]
         + [("write-off", "writeoff", writeoff)]
     )
 

@@ -4,6 +4,10 @@ from . import res_company
 from . import res_config_settings
 from . import hc_rcm_code
 from . import hc_rcm_remittance
+from . import hc_rcm_remittance_posting
+from . import hc_rcm_remittance_reversal
+from . import hc_rcm_remittance_accounting
+from . import hc_rcm_remittance_denial
 from . import hc_rcm_claim_line
 from . import hc_rcm_adjustment
 from . import hc_rcm_billing_batch
@@ -14,6 +18,7 @@ from . import account_move_line
 from . import account_payment
 from . import hc_rcm_handler_mixin
 from . import hc_rcm_handler_remittance
+from . import hc_rcm_handler_remittance_inbound
 from . import hc_rcm_handler_billing_summary
 from . import hc_rcm_handler_payment_posted
 from . import hc_rcm_handler_writeoff

@@ -103,7 +103,6 @@ class HcIntegrationBackend(models.Model):
         company.hc_rcm_inbound_flow_id = clearinghouse.flow_ids.filtered(
             lambda flow: flow.code == "remittance_835"
         )
-        Mapping = self.env["hc.integration.mapping"]
         payers = {
             "PAYER01": self.env.ref("healthcare_rcm_sync.demo_payer_01"),
             "PAYER02": self.env.ref("healthcare_rcm_sync.demo_payer_02"),
@@ -112,15 +111,31 @@ class HcIntegrationBackend(models.Model):
             "MAIN": self.env.ref("healthcare_rcm_sync.demo_facility_main"),
             "NORTH": self.env.ref("healthcare_rcm_sync.demo_facility_north"),
         }
+        wanted = [
+            (backend, "payer", code, record)
+            for backend in (billing, clearinghouse)
+            for code, record in payers.items()
+        ]
+        wanted += [(billing, "facility", code, record) for code, record in facilities.items()]
+        wanted += [
+            (billing, "service_line", code, record)
+            for code, record in self._hc_rcm_demo_revenue_accounts(company).items()
+        ]
+        self._hc_rcm_demo_mappings(company, wanted)
+        return True
+
+    @api.model
+    def _hc_rcm_demo_revenue_accounts(self, company):
+        """``{service line code: revenue account}`` of the demo, created when missing."""
         Account = self.env["account.account"].with_company(company)
-        service_lines = {}
+        accounts = {}
         for code, (number, name) in {
             "LAB": ("400110", "Laboratory revenue"),
             "RAD": ("400120", "Radiology revenue"),
             "PHARMACY": ("400130", "Pharmacy revenue"),
             "ED": ("400140", "Emergency department revenue"),
         }.items():
-            account = Account.search(
+            accounts[code] = Account.search(
                 [("name", "=", name), ("company_ids", "in", company.id)], limit=1
             ) or Account.create(
                 {
@@ -130,16 +145,12 @@ class HcIntegrationBackend(models.Model):
                     "company_ids": [Command.link(company.id)],
                 }
             )
-            service_lines[code] = account
-        wanted = [
-            (backend, "payer", code, record)
-            for backend in (billing, clearinghouse)
-            for code, record in payers.items()
-        ]
-        wanted += [(billing, "facility", code, record) for code, record in facilities.items()]
-        wanted += [
-            (billing, "service_line", code, record) for code, record in service_lines.items()
-        ]
+        return accounts
+
+    @api.model
+    def _hc_rcm_demo_mappings(self, company, wanted):
+        """Create the ``(backend, mapping type, code, record)`` mappings not there yet."""
+        Mapping = self.env["hc.integration.mapping"]
         for backend, mapping_type, code, record in wanted:
             if Mapping._lookup(backend, mapping_type, code):
                 continue
@@ -153,4 +164,3 @@ class HcIntegrationBackend(models.Model):
                     "target_ref": f"{record._name},{record.id}",
                 }
             )
-        return True

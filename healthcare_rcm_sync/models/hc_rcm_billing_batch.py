@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from odoo import api, fields, models
 
-from .hc_rcm_remittance import _EntryBuilder
+from ..tools.journal_entry import EntryBuilder
 
 ZERO = Decimal(0)
 
@@ -77,7 +77,7 @@ class HcRcmBillingBatch(models.Model):
         distribution = (
             {str(self.analytic_account_id.id): 100.0} if self.analytic_account_id else False
         )
-        builder = _EntryBuilder(self.company_id, self.currency_id, self.service_date)
+        builder = EntryBuilder(self.company_id, self.currency_id, self.service_date)
         net_total = ZERO
         for code, account, gross, contractual in lines:
             builder.add(
@@ -100,20 +100,12 @@ class HcRcmBillingBatch(models.Model):
             net_total,
             self.env._("%s net charges", self.batch_id),
         )
-        if not builder:
-            return self.env["account.move"]
-        move = self.env["account.move"].create(
-            {
-                "move_type": "entry",
-                "journal_id": settings["journal"].id,
-                "date": self.service_date,
-                "ref": self.env._("Billing batch %s", self.name),
-                "currency_id": self.currency_id.id,
-                "hc_rcm_billing_batch_id": self.id,
-                "line_ids": builder.commands(),
-            }
+        move = builder.post(
+            self.env,
+            settings["journal"],
+            self.env._("Billing batch %s", self.name),
+            hc_rcm_billing_batch_id=self.id,
         )
-        move.action_post()
         self.move_id = move
         return move
 

@@ -5,7 +5,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..tools import x12_835
-from .hc_rcm_remittance import _EntryBuilder
+from ..tools.journal_entry import EntryBuilder
 
 RESOLVER_GROUP = "healthcare_rcm_sync.group_rcm_resolver"
 MANAGER_GROUP = "healthcare_integration_base.group_integration_manager"
@@ -188,7 +188,7 @@ class HcRcmClaimLine(models.Model):
             buckets[(account.id, f"{adjustment.group_code}-{adjustment.reason_code}")] += Decimal(
                 str(adjustment.amount)
             )
-        builder = _EntryBuilder(company, remittance.currency_id, fields.Date.context_today(self))
+        builder = EntryBuilder(company, remittance.currency_id, fields.Date.context_today(self))
         payer, total = remittance.payer_id.id, Decimal(0)
         for (account_id, code), amount in buckets.items():
             if not amount:
@@ -204,18 +204,9 @@ class HcRcmClaimLine(models.Model):
             payer,
             hc_rcm_claim_line_id=self.id,
         )
-        if not builder:
-            return self.env["account.move"]
-        move = self.env["account.move"].create(
-            {
-                "move_type": "entry",
-                "journal_id": settings["journal"].id,
-                "ref": self.env._("Denial write-off %s", self.claim_id),
-                "date": builder.date,
-                "currency_id": remittance.currency_id.id,
-                "hc_rcm_remittance_id": remittance.id,
-                "line_ids": builder.commands(),
-            }
+        return builder.post(
+            self.env,
+            settings["journal"],
+            self.env._("Denial write-off %s", self.claim_id),
+            hc_rcm_remittance_id=remittance.id,
         )
-        move.action_post()
-        return move

@@ -74,7 +74,25 @@ class HcRcmHandlerBillingSummary(models.AbstractModel):
         settings = company._hc_rcm_settings(("journal", "insurance_receivable", "allowance"))
         currency = self._hc_rcm_currency(payload.get("currency"))
         batch_id = str(payload.get("batch_id") or "")
-        facility_code = payload.get("facility_code")
+        self._hc_rcm_check_control_total(payload, batch_id)
+        resolved = self._hc_rcm_resolve_codes(backend, payload, batch_id)
+        current = self._hc_rcm_current_version(backend, batch_id, message)
+        content_hash = self._hc_rcm_billing_hash(payload, currency)
+        if current and current.content_hash == content_hash:
+            return [current, current.move_id]
+        entry_lines = self._hc_rcm_entry_lines(payload, resolved)
+        batch = self.env["hc.rcm.billing.batch"].create(
+            self._hc_rcm_batch_values(message, payload, resolved, entry_lines, current)
+            | {"currency_id": currency.id, "content_hash": content_hash}
+        )
+        move = batch._hc_rcm_post(settings, entry_lines)
+        reversal = current._hc_rcm_replace_by(batch) if current else self.env["account.move"]
+        self._hc_binding()._bind(backend, BATCH_TYPE, batch_id, batch, message.occurred_at)
+        return [batch, move, reversal]
+
+    @api.model
+    def _hc_rcm_check_control_total(self, payload, batch_id):
+        """The control total equals the sum of the gross charges, or nothing is posted."""
         lines = payload.get("lines") or []
         gross_total = sum((self._hc_rcm_decimal(line.get("gross_charges")) for line in lines), ZERO)
         control_total = self._hc_rcm_decimal(payload.get("control_total"))
@@ -88,9 +106,15 @@ class HcRcmHandlerBillingSummary(models.AbstractModel):
                     difference=f"{gross_total - control_total:.2f}",
                 )
             )
+
+    @api.model
+    def _hc_rcm_resolve_codes(self, backend, payload, batch_id):
+        """``{(mapping type, code): record}`` of the facility and the service lines; a
+        service line mapped as ignored stops the batch (no revenue account)."""
+        lines = payload.get("lines") or []
         resolved = self._hc_map_pairs(
             backend,
-            [("facility", facility_code)]
+            [("facility", payload.get("facility_code"))]
             + [("service_line", line.get("service_line_code")) for line in lines],
         )
         ignored = sorted(
@@ -110,60 +134,73 @@ class HcRcmHandlerBillingSummary(models.AbstractModel):
                     codes=", ".join(ignored),
                 )
             )
-        bindings = self._hc_binding()
-        binding = bindings._find_binding(backend, BATCH_TYPE, batch_id)
+        return resolved
+
+    @api.model
+    def _hc_rcm_current_version(self, backend, batch_id, message):
+        """The posted version of the batch (empty for a new batch); an event older than
+        it is stale."""
+        binding = self._hc_binding()._find_binding(backend, BATCH_TYPE, batch_id)
         if binding and binding._is_stale(message.occurred_at):
             raise StaleEventError(
                 self.env._(
                     "A more recent version of billing batch %s was already posted.", batch_id
                 )
             )
-        current = binding.record if binding else self.env["hc.rcm.billing.batch"]
-        content_hash = self._hc_rcm_billing_hash(payload, currency)
-        if current and current.content_hash == content_hash:
-            return [current, current.move_id]
-        entry_lines, line_values = [], []
-        for line in lines:
+        return binding.record if binding else self.env["hc.rcm.billing.batch"]
+
+    @api.model
+    def _hc_rcm_entry_lines(self, payload, resolved):
+        """``[(code, revenue account, gross, contractual)]`` with Decimal amounts."""
+        entry_lines = []
+        for line in payload.get("lines") or []:
             code = line.get("service_line_code")
-            account = resolved[("service_line", code)]
-            gross = self._hc_rcm_decimal(line.get("gross_charges"))
-            contractual = to_decimal(line.get("contractual_adjustments")) or ZERO
-            entry_lines.append((code, account, gross, contractual))
-            line_values.append(
-                {
-                    "service_line_code": code,
-                    "account_id": account.id,
-                    "gross_charges": float(gross),
-                    "contractual_adjustments": float(contractual),
-                    "net_charges": float(gross - contractual),
-                }
+            entry_lines.append(
+                (
+                    code,
+                    resolved[("service_line", code)],
+                    self._hc_rcm_decimal(line.get("gross_charges")),
+                    to_decimal(line.get("contractual_adjustments")) or ZERO,
+                )
             )
-        contractual_total = sum((item[3] for item in entry_lines), ZERO)
+        return entry_lines
+
+    @api.model
+    def _hc_rcm_batch_values(self, message, payload, resolved, entry_lines, current):
+        """Values of the new ``hc.rcm.billing.batch`` version and its lines."""
+        facility_code = payload.get("facility_code")
         facility = resolved.get(("facility", facility_code))
-        batch = self.env["hc.rcm.billing.batch"].create(
-            {
-                "batch_id": batch_id,
-                "version": (current.version + 1) if current else 1,
-                "company_id": company.id,
-                "backend_id": backend.id,
-                "message_id": message.id,
-                "facility_code": facility_code,
-                "analytic_account_id": facility.id if facility else False,
-                "service_date": fields.Date.to_date(payload.get("service_date")),
-                "currency_id": currency.id,
-                "control_total": float(control_total),
-                "gross_total": float(gross_total),
-                "contractual_total": float(contractual_total),
-                "net_total": float(gross_total - contractual_total),
-                "occurred_at": message.occurred_at,
-                "content_hash": content_hash,
-                "line_ids": [(0, 0, values) for values in line_values],
-            }
-        )
-        move = batch._hc_rcm_post(settings, entry_lines)
-        reversal = current._hc_rcm_replace_by(batch) if current else self.env["account.move"]
-        bindings._bind(backend, BATCH_TYPE, batch_id, batch, message.occurred_at)
-        return [batch, move, reversal]
+        gross_total = sum((item[2] for item in entry_lines), ZERO)
+        contractual_total = sum((item[3] for item in entry_lines), ZERO)
+        return {
+            "batch_id": str(payload.get("batch_id") or ""),
+            "version": (current.version + 1) if current else 1,
+            "company_id": message.backend_id.company_id.id,
+            "backend_id": message.backend_id.id,
+            "message_id": message.id,
+            "facility_code": facility_code,
+            "analytic_account_id": facility.id if facility else False,
+            "service_date": fields.Date.to_date(payload.get("service_date")),
+            "control_total": float(self._hc_rcm_decimal(payload.get("control_total"))),
+            "gross_total": float(gross_total),
+            "contractual_total": float(contractual_total),
+            "net_total": float(gross_total - contractual_total),
+            "occurred_at": message.occurred_at,
+            "line_ids": [
+                (
+                    0,
+                    0,
+                    {
+                        "service_line_code": code,
+                        "account_id": account.id,
+                        "gross_charges": float(gross),
+                        "contractual_adjustments": float(contractual),
+                        "net_charges": float(gross - contractual),
+                    },
+                )
+                for code, account, gross, contractual in entry_lines
+            ],
+        }
 
     @api.model
     def _hc_rcm_billing_hash(self, payload, currency):

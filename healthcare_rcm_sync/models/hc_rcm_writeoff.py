@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from odoo import api, fields, models
 
-from .hc_rcm_remittance import _EntryBuilder
+from ..tools.journal_entry import EntryBuilder
 
 CATEGORIES = [
     ("bad_debt", "Bad debt"),
@@ -51,7 +51,7 @@ class HcRcmWriteoff(models.Model):
         """Debit the category's account, credit patient receivable."""
         self.ensure_one()
         amount = Decimal(str(self.amount))
-        builder = _EntryBuilder(self.company_id, self.currency_id, self.date)
+        builder = EntryBuilder(self.company_id, self.currency_id, self.date)
         label = self.env._(
             "Write-off %(id)s (%(category)s)",
             id=self.writeoff_id,
@@ -59,20 +59,7 @@ class HcRcmWriteoff(models.Model):
         )
         builder.add(self.account_id.id, amount, label)
         builder.add(settings["patient_receivable"].id, -amount, label)
-        if not builder:
-            return self.env["account.move"]
-        move = self.env["account.move"].create(
-            {
-                "move_type": "entry",
-                "journal_id": settings["journal"].id,
-                "date": self.date,
-                "ref": label,
-                "currency_id": self.currency_id.id,
-                "hc_rcm_writeoff_id": self.id,
-                "line_ids": builder.commands(),
-            }
-        )
-        move.action_post()
+        move = builder.post(self.env, settings["journal"], label, hc_rcm_writeoff_id=self.id)
         self.move_id = move
         return move
 

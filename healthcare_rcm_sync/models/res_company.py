@@ -158,59 +158,52 @@ class ResCompany(models.Model):
         (e.g. 121100); the payer payments journal is the company's first bank journal (the
         one its bank statements arrive in), created only when there is none.
         """
-        Account = self.env["account.account"].sudo()
-        Journal = self.env["account.journal"].sudo()
         for company in self.sudo():
             values = {}
-            for key, (code, name, account_type, reconcile) in DEFAULT_ACCOUNTS.items():
+            for key, defaults in DEFAULT_ACCOUNTS.items():
                 field_name = (
                     "hc_rcm_forward_balance_account_id"
                     if key == "forward_balance"
                     else RCM_SETTINGS[key][0]
                 )
-                if company[field_name]:
-                    continue
-                account = Account.with_company(company).search(
-                    [("name", "=", name), ("company_ids", "in", company.id)], limit=1
-                )
-                if not account:
-                    account = Account.with_company(company).create(
-                        {
-                            "name": name,
-                            "code": company._hc_rcm_free_account_code(code),
-                            "account_type": account_type,
-                            "reconcile": reconcile,
-                            "company_ids": [Command.link(company.id)],
-                        }
-                    )
-                values[field_name] = account.id
+                if not company[field_name]:
+                    values[field_name] = company._hc_rcm_default_account(*defaults).id
             if not company.hc_rcm_journal_id:
-                journal = Journal.search(
-                    [("code", "=", "RCM"), ("company_id", "=", company.id)], limit=1
-                ) or Journal.create(
-                    {
-                        "name": "Revenue Cycle",
-                        "code": "RCM",
-                        "type": "general",
-                        "company_id": company.id,
-                    }
-                )
-                values["hc_rcm_journal_id"] = journal.id
+                values["hc_rcm_journal_id"] = company._hc_rcm_default_journal(
+                    [("code", "=", "RCM")], "Revenue Cycle", "RCM", "general"
+                ).id
             if not company.hc_rcm_payment_journal_id:
-                journal = Journal.search(
-                    [("type", "=", "bank"), ("company_id", "=", company.id)], limit=1
-                ) or Journal.create(
-                    {
-                        "name": "Payer Remittances",
-                        "code": "RMT",
-                        "type": "bank",
-                        "company_id": company.id,
-                    }
-                )
-                values["hc_rcm_payment_journal_id"] = journal.id
+                values["hc_rcm_payment_journal_id"] = company._hc_rcm_default_journal(
+                    [("type", "=", "bank")], "Payer Remittances", "RMT", "bank"
+                ).id
             if values:
                 company.write(values)
         return True
+
+    def _hc_rcm_default_account(self, code, name, account_type, reconcile):
+        """The company's account named ``name``, created with the first free code from
+        ``code`` when there is none."""
+        self.ensure_one()
+        Account = self.env["account.account"].sudo().with_company(self)
+        return Account.search(
+            [("name", "=", name), ("company_ids", "in", self.id)], limit=1
+        ) or Account.create(
+            {
+                "name": name,
+                "code": self._hc_rcm_free_account_code(code),
+                "account_type": account_type,
+                "reconcile": reconcile,
+                "company_ids": [Command.link(self.id)],
+            }
+        )
+
+    def _hc_rcm_default_journal(self, domain, name, code, journal_type):
+        """The company's first journal matching ``domain``, else a new one."""
+        self.ensure_one()
+        Journal = self.env["account.journal"].sudo()
+        return Journal.search(domain + [("company_id", "=", self.id)], limit=1) or Journal.create(
+            {"name": name, "code": code, "type": journal_type, "company_id": self.id}
+        )
 
     def _hc_rcm_free_account_code(self, code):
         """``code`` or the next free number after it in this company's chart."""

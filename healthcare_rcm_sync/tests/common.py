@@ -72,6 +72,16 @@ class RcmCase(AccountTestInvoicingCommon):
             )
         )
         cls.forward_account = cls.company.hc_rcm_forward_balance_account_id
+        cls._setup_backends()
+        cls._setup_mappings()
+        cls.Message = cls.env["hc.integration.message"]
+        cls.Remittance = cls.env["hc.rcm.remittance"]
+        cls.ClaimLine = cls.env["hc.rcm.claim.line"]
+        cls.Handler = cls.env["hc.rcm.handler.remittance"]
+
+    @classmethod
+    def _setup_backends(cls):
+        """Billing system and clearinghouse with the standard revenue-cycle flows."""
         Backend = cls.env["hc.integration.backend"]
         cls.billing = Backend.create(
             {
@@ -94,6 +104,10 @@ class RcmCase(AccountTestInvoicingCommon):
         cls.flows = {flow.code: flow for flow in flows}
         cls.flow_835 = cls.flows["remittance_835"]
         cls.flow_json = cls.flows["remittance_json"]
+
+    @classmethod
+    def _setup_mappings(cls):
+        """Payers, service-line revenue accounts and the MAIN facility."""
         Partner = cls.env["res.partner"]
         cls.payer1 = Partner.create({"name": "Acme Health Plan", "is_company": True})
         cls.payer2 = Partner.create({"name": "Beta Care", "is_company": True})
@@ -125,10 +139,6 @@ class RcmCase(AccountTestInvoicingCommon):
                 for backend, mapping_type, code, record in mappings
             ]
         )
-        cls.Message = cls.env["hc.integration.message"]
-        cls.Remittance = cls.env["hc.rcm.remittance"]
-        cls.ClaimLine = cls.env["hc.rcm.claim.line"]
-        cls.Handler = cls.env["hc.rcm.handler.remittance"]
 
     # ------------------------------------------------------------------------------------
     # Helpers

@@ -197,23 +197,21 @@ class TestPaymentsAndWriteoffs(RcmCase):
         )
         self.assertTrue(flow._validate_payload(body))
 
+    def writeoff_event(self, writeoff_id, category, amount, **overrides):
+        body = {
+            "writeoff_id": writeoff_id,
+            "category": category,
+            "amount": amount,
+            "currency": self.company.currency_id.name,
+            "date": "2026-03-03",
+            "account_reference": "ACCT-5521",
+        }
+        body.update(overrides)
+        return {key: value for key, value in body.items() if value is not None}
+
     def test_writeoffs_per_category(self):
-        currency = self.company.currency_id.name
-        for writeoff_id, category, amount in (
-            ("WO-1", "bad_debt", "75.00"),
-            ("WO-2", "charity", 120),
-        ):
-            self.event(
-                "writeoff",
-                {
-                    "writeoff_id": writeoff_id,
-                    "category": category,
-                    "amount": amount,
-                    "currency": currency,
-                    "date": "2026-03-03",
-                    "account_reference": "ACCT-5521",
-                },
-            )
+        self.event("writeoff", self.writeoff_event("WO-1", "bad_debt", "75.00"))
+        self.event("writeoff", self.writeoff_event("WO-2", "charity", 120))
         writeoffs = self.env["hc.rcm.writeoff"].search([], order="writeoff_id")
         self.assertEqual(writeoffs.mapped("writeoff_id"), ["WO-1", "WO-2"])
         bad_debt, charity = writeoffs
@@ -232,28 +230,15 @@ class TestPaymentsAndWriteoffs(RcmCase):
             },
         )
         self.assertEqual(bad_debt.move_id.hc_rcm_writeoff_id, bad_debt)
-        # idempotent by writeoff_id; other figures under the same id: conflict
-        same, _status = self.event(
-            "writeoff",
-            {
-                "writeoff_id": "WO-1",
-                "category": "bad_debt",
-                "amount": 75,
-                "currency": currency,
-                "date": "2026-03-03",
-                "account_reference": "ACCT-5521",
-            },
-        )
+
+    def test_writeoff_idempotent_by_id(self):
+        self.event("writeoff", self.writeoff_event("WO-1", "bad_debt", "75.00"))
+        same, _status = self.event("writeoff", self.writeoff_event("WO-1", "bad_debt", 75))
         self.assertEqual(same.state, "done")
+        # other figures under the same id: conflict
         other, _status = self.event(
             "writeoff",
-            {
-                "writeoff_id": "WO-1",
-                "category": "small_balance",
-                "amount": "5.00",
-                "currency": currency,
-                "date": "2026-03-03",
-            },
+            self.writeoff_event("WO-1", "small_balance", "5.00", account_reference=None),
         )
         self.assertEqual(other.state, "exception")
         self.assertEqual(other.exception_ids.category, "conflict")
@@ -265,13 +250,7 @@ class TestPaymentsAndWriteoffs(RcmCase):
         self.company.hc_rcm_writeoff_administrative_account_id = False
         message, _status = self.event(
             "writeoff",
-            {
-                "writeoff_id": "WO-9",
-                "category": "administrative",
-                "amount": "10.00",
-                "currency": self.company.currency_id.name,
-                "date": "2026-03-03",
-            },
+            self.writeoff_event("WO-9", "administrative", "10.00", account_reference=None),
         )
         self.assertEqual(message.state, "exception")
         self.assertIn("Administrative write-offs", message.exception_ids.description)

@@ -26,7 +26,16 @@ class TestRemittancePosting(RcmCase):
         self.assertEqual(remittance.plb_total, 7.50)
         self.assertEqual(remittance.payment_method, "ACH")
         self.assertEqual(str(remittance.payment_date), "2026-03-01")
-        # the payer's payment: BPR02, memo and reference = TRN02 for bank reconciliation
+        payment = self.check_basic_payment(remittance)
+        move = self.check_basic_adjustment_entry(remittance, payment)
+        self.check_basic_claims(remittance)
+        # the message links its records (sync history on payment and entry)
+        self.assertEqual(payment.hc_message_count, 1)
+        self.assertEqual(move.hc_message_count, 1)
+        self.assertEqual(remittance.message_id, child)
+
+    def check_basic_payment(self, remittance):
+        """The payer's payment: BPR02, memo and reference = TRN02 for bank reconciliation."""
         payment = remittance.payment_id
         self.assertEqual(payment.partner_id, self.payer1)
         self.assertEqual(payment.amount, 172.50)
@@ -40,7 +49,11 @@ class TestRemittancePosting(RcmCase):
         receivable = self.settings["insurance_receivable"]
         payment_line = payment.move_id.line_ids.filtered(lambda l: l.account_id == receivable)
         self.assertEqual(payment_line.balance, -172.50)
-        # the adjustment entry, account by account
+        return payment
+
+    def check_basic_adjustment_entry(self, remittance, payment):
+        """The adjustment entry, account by account."""
+        receivable = self.settings["insurance_receivable"]
         move = remittance.move_id
         self.assertEqual(move.state, "posted")
         self.assertEqual(move.journal_id, self.settings["journal"])
@@ -68,7 +81,10 @@ class TestRemittancePosting(RcmCase):
         self.assertFalse(by_label["PCN001 PR-2"].partner_id, "no patient partner is created")
         interest = move.line_ids.filtered(lambda l: l.account_id == self.settings["interest"])
         self.assertEqual((interest.name, interest.balance), ("PLB L6 PCN002", -2.50))
-        # claims and adjustments
+        return move
+
+    def check_basic_claims(self, remittance):
+        """Claims and adjustments."""
         claims = remittance.claim_line_ids
         self.assertEqual(claims.mapped("claim_id"), ["PCN001", "PCN002"])
         pcn001 = claims[0]
@@ -86,10 +102,6 @@ class TestRemittancePosting(RcmCase):
         plb = remittance.provider_adjustment_ids
         self.assertEqual(sorted(plb.mapped("group_reason")), ["PLB-L6", "PLB-WO"])
         self.assertEqual(sorted(plb.mapped("amount")), [-2.5, 10.0])
-        # the message links its records (sync history on payment and entry)
-        self.assertEqual(payment.hc_message_count, 1)
-        self.assertEqual(move.hc_message_count, 1)
-        self.assertEqual(remittance.message_id, child)
 
     def test_same_file_twice_posts_once(self):
         first, status = self.post_835("remit_basic.835", event_id="evt-a")

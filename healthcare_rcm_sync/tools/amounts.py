@@ -42,3 +42,8 @@ def amount_problem(value):
     if not has_cents_at_most(amount):
         return "must have at most 2 decimals"
     return None
+
+
+def money(value):
+    """Float of a Decimal amount (``0.0`` for ``None``), for a Monetary field."""
+    return float(value or 0)

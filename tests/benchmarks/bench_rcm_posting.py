@@ -199,17 +199,10 @@ def drop_database(name):
     )
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--claims", type=int, default=10_000)
-    parser.add_argument("--rounds", type=int, default=2, help="end-to-end + baseline pairs")
-    parser.add_argument("--profile", action="store_true", help="cProfile the posting")
-    parser.add_argument("--keep", action="store_true", help="keep the database")
-    args = parser.parse_args(argv)
-
-    # 1. parser throughput (pure Python)
+def parser_figures(claims):
+    """Parse the generated file 3 times; print the throughput; return its text."""
     x12_835 = bench_x12_parser.load_parser()
-    text, segment_count = bench_x12_parser.generate_835(args.claims)
+    text, segment_count = bench_x12_parser.generate_835(claims)
     data = text.encode("ascii")
     durations = []
     for _ in range(3):
@@ -217,21 +210,21 @@ def main(argv=None):
         result = x12_835.parse(data)
         durations.append(time.perf_counter() - start)
     if not result.valid:
-        print("the generated file does not parse cleanly", file=sys.stderr)
-        return 1
+        return None
     best = min(durations)
-    print(f"claims              {args.claims:,}")
+    print(f"claims              {claims:,}")
     print(f"segments            {segment_count:,} ({len(data) / 1e6:.1f} MB)")
     print(
         f"parser              {segment_count / best:,.0f} segments/s "
         f"(best of 3: {best:.2f} s; goal >= {bench_x12_parser.GOAL_SEGMENTS_PER_SECOND:,})"
     )
+    return text
 
-    # 2. posting in Odoo: each round posts its own file (own trace number and claim ids)
-    workdir = Path(tempfile.mkdtemp(prefix="hc_rcm_bench_"))
-    db = harness.unique_name("hc_rcm_bench_")
+
+def write_round_files(text, rounds, workdir):
+    """One file per round (own trace number and claim ids) and a small warm-up file."""
     round_files = []
-    for number in range(args.rounds):
+    for number in range(rounds):
         trace = f"EFTBENCH{number}"
         path = workdir / f"bench{number}.835"
         path.write_text(text.replace("EFTBENCH", trace).replace("*PCN", f"*R{number}C"))
@@ -240,21 +233,10 @@ def main(argv=None):
     warm_text = warm_text.replace("EFTBENCH", "EFTWARM").replace("*PCN", "*WRM")
     warm_path = workdir / "warm.835"
     warm_path.write_bytes(warm_text.encode("ascii"))
-    print(f"database            {db} (working directory {workdir})")
-    try:
-        harness.install_database(db, workdir, addons="healthcare_rcm_sync")
-        server = harness.OdooServer(db, workdir, name="bench")
-        script = (
-            f"ROUND_FILES = {round_files!r}\nWARM_PATH = {str(warm_path)!r}\n"
-            f"PROFILE = {args.profile!r}\n" + BENCH_SCRIPT
-        )
-        figures = server.run_script(script, timeout=7200)
-    finally:
-        if not args.keep:
-            drop_database(db)
-            shutil.rmtree(workdir, ignore_errors=True)
+    return round_files, warm_path
 
-    rounds = figures["rounds"]
+
+def print_rounds(rounds):
     first = rounds[0]
     print(
         f"posted per round    {first['claims']:,} claims, {first['adjustments']:,} "
@@ -277,6 +259,40 @@ def main(argv=None):
     if first.get("profile"):
         print()
         print(first["profile"])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--claims", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=2, help="end-to-end + baseline pairs")
+    parser.add_argument("--profile", action="store_true", help="cProfile the posting")
+    parser.add_argument("--keep", action="store_true", help="keep the database")
+    args = parser.parse_args(argv)
+
+    # 1. parser throughput (pure Python)
+    text = parser_figures(args.claims)
+    if text is None:
+        print("the generated file does not parse cleanly", file=sys.stderr)
+        return 1
+
+    # 2. posting in Odoo: each round posts its own file (own trace number and claim ids)
+    workdir = Path(tempfile.mkdtemp(prefix="hc_rcm_bench_"))
+    db = harness.unique_name("hc_rcm_bench_")
+    round_files, warm_path = write_round_files(text, args.rounds, workdir)
+    print(f"database            {db} (working directory {workdir})")
+    try:
+        harness.install_database(db, workdir, addons="healthcare_rcm_sync")
+        server = harness.OdooServer(db, workdir, name="bench")
+        script = (
+            f"ROUND_FILES = {round_files!r}\nWARM_PATH = {str(warm_path)!r}\n"
+            f"PROFILE = {args.profile!r}\n" + BENCH_SCRIPT
+        )
+        figures = server.run_script(script, timeout=7200)
+    finally:
+        if not args.keep:
+            drop_database(db)
+            shutil.rmtree(workdir, ignore_errors=True)
+    print_rounds(figures["rounds"])
     return 0
 
 
