@@ -118,21 +118,45 @@ class HcIntegrationMetrics(models.AbstractModel):
     # ------------------------------------------------------------------------------------
     @api.model
     def _hc_prometheus(self):
-        """The metrics in Prometheus text format 0.0.4."""
-        cr = self.env.cr
-        now = fields.Datetime.now()
+        """The metrics in Prometheus text format 0.0.4: queue figures per flow and
+        direction, failures and open exceptions per flow, refused and repeated webhook
+        deliveries per backend, the processing latency histogram per flow."""
         out = PrometheusText()
-        flows = {}
+        labels = self._hc_flow_labeller()
+        self._hc_queue_families(out, labels)
+        self._hc_failure_families(out, labels)
+        self._hc_webhook_families(out)
+        self._hc_latency_family(out, labels)
+        out.family("hc_up", "gauge", "1 when the database answered.", [("", {}, 1)])
+        return out.text()
+
+    @api.model
+    def _hc_flow_labeller(self):
+        """A function ``labels(flow_id, **extra)`` giving the backend and flow codes of a
+        flow as labels (empty codes for a flow id it does not know)."""
+        cr = self.env.cr
         cr.execute(
             """
             SELECT f.id, b.code, f.code FROM hc_integration_flow f
               JOIN hc_integration_backend b ON b.id = f.backend_id
             """
         )
-        for flow_id, backend_code, flow_code in cr.fetchall():
-            flows[flow_id] = {"backend": backend_code, "flow": flow_code}
+        flows = {
+            flow_id: {"backend": backend_code, "flow": flow_code}
+            for flow_id, backend_code, flow_code in cr.fetchall()
+        }
 
-        cr.execute(
+        def labels(flow_id, **extra):
+            return dict(flows.get(flow_id, {"backend": "", "flow": ""}), **extra)
+
+        return labels
+
+    @api.model
+    def _hc_queue_families(self, out, labels):
+        """Received, processed, backlog, waiting, in exception and oldest backlog age, per
+        flow and direction: one query over the queue."""
+        now = fields.Datetime.now()
+        self.env.cr.execute(
             """
             SELECT flow_id, direction,
                    count(*),
@@ -145,41 +169,33 @@ class HcIntegrationMetrics(models.AbstractModel):
             """,
             (BACKLOG_STATES, BACKLOG_STATES),
         )
-        per_flow = cr.fetchall()
-
-        def labels(flow_id, **extra):
-            return dict(flows.get(flow_id, {"backend": "", "flow": ""}), **extra)
-
-        out.family(
-            "hc_messages_received_total",
-            "counter",
-            "Messages accepted into the queue (webhooks and pulls; outbound: produced).",
-            [("", labels(r[0], direction=r[1]), r[2]) for r in per_flow],
+        per_flow = self.env.cr.fetchall()
+        families = (
+            (
+                "hc_messages_received_total",
+                "counter",
+                "Messages accepted into the queue (webhooks and pulls; outbound: produced).",
+            ),
+            (
+                "hc_messages_processed_total",
+                "counter",
+                "Messages processed successfully (state done).",
+            ),
+            ("hc_queue_backlog", "gauge", "Messages pending, due for retry or being processed."),
+            ("hc_queue_waiting", "gauge", "Messages waiting for a dependency."),
+            (
+                "hc_messages_in_exception",
+                "gauge",
+                "Messages stopped in exception, waiting for a person.",
+            ),
         )
-        out.family(
-            "hc_messages_processed_total",
-            "counter",
-            "Messages processed successfully (state done).",
-            [("", labels(r[0], direction=r[1]), r[3]) for r in per_flow],
-        )
-        out.family(
-            "hc_queue_backlog",
-            "gauge",
-            "Messages pending, due for retry or being processed.",
-            [("", labels(r[0], direction=r[1]), r[4]) for r in per_flow],
-        )
-        out.family(
-            "hc_queue_waiting",
-            "gauge",
-            "Messages waiting for a dependency.",
-            [("", labels(r[0], direction=r[1]), r[5]) for r in per_flow],
-        )
-        out.family(
-            "hc_messages_in_exception",
-            "gauge",
-            "Messages stopped in exception, waiting for a person.",
-            [("", labels(r[0], direction=r[1]), r[6]) for r in per_flow],
-        )
+        for column, (name, kind, help_text) in enumerate(families, start=2):
+            out.family(
+                name,
+                kind,
+                help_text,
+                [("", labels(r[0], direction=r[1]), r[column]) for r in per_flow],
+            )
         out.family(
             "hc_queue_oldest_pending_age_seconds",
             "gauge",
@@ -194,6 +210,10 @@ class HcIntegrationMetrics(models.AbstractModel):
             ],
         )
 
+    @api.model
+    def _hc_failure_families(self, out, labels):
+        """Times messages went to exception (from the audit log) and open exceptions."""
+        cr = self.env.cr
         cr.execute(
             """
             SELECT m.flow_id, count(*) FROM hc_integration_audit a
@@ -207,7 +227,6 @@ class HcIntegrationMetrics(models.AbstractModel):
             "Times a message went to exception (business error or attempts exhausted).",
             [("", labels(flow_id), count) for flow_id, count in cr.fetchall()],
         )
-
         cr.execute(
             """
             SELECT flow_id, count(*) FROM hc_integration_exception
@@ -221,6 +240,11 @@ class HcIntegrationMetrics(models.AbstractModel):
             [("", labels(flow_id), count) for flow_id, count in cr.fetchall()],
         )
 
+    @api.model
+    def _hc_webhook_families(self, out):
+        """Refused deliveries by backend, status and reason, and repeated deliveries, from
+        the ``webhook.rejected`` and ``webhook.duplicate`` audit entries."""
+        cr = self.env.cr
         cr.execute(
             """
             SELECT coalesce(b.code, ''),
@@ -256,11 +280,14 @@ class HcIntegrationMetrics(models.AbstractModel):
             [("", {"backend": backend}, count) for backend, count in cr.fetchall()],
         )
 
+    @api.model
+    def _hc_latency_family(self, out, labels):
+        """Histogram of the time from arrival to done, per flow (``LATENCY_BUCKETS``)."""
         buckets = SQL(", ").join(
             SQL("count(*) FILTER (WHERE latency_seconds <= %s)", float(bound))
             for bound in LATENCY_BUCKETS
         )
-        cr.execute(
+        self.env.cr.execute(
             SQL(
                 """
                 SELECT flow_id, count(*), coalesce(sum(latency_seconds), 0), %s
@@ -272,7 +299,7 @@ class HcIntegrationMetrics(models.AbstractModel):
             )
         )
         samples = []
-        for row in cr.fetchall():
+        for row in self.env.cr.fetchall():
             flow_id, count, total = row[:3]
             for bound, cumulative in zip(LATENCY_BUCKETS, row[3:], strict=True):
                 samples.append(("_bucket", labels(flow_id, le=_number(float(bound))), cumulative))
@@ -285,5 +312,3 @@ class HcIntegrationMetrics(models.AbstractModel):
             "Time from arrival to processed (done), per flow.",
             samples,
         )
-        out.family("hc_up", "gauge", "1 when the database answered.", [("", {}, 1)])
-        return out.text()

@@ -173,34 +173,18 @@ class HcIntegrationWebhook(models.AbstractModel):
 
     @api.model
     def _hc_receive_checked(self, backend_code, flow_code, headers, body, content_type, context):
-        if context.get("flow_id") is not None:
-            flow = self.env["hc.integration.flow"].browse(context["flow_id"] or ())
-        else:
-            flow = self._hc_find_flow(backend_code, flow_code)
-        if not flow:
-            raise WebhookRejection(404, "No active inbound flow at this address.")
+        """Find the flow, check the delivery (content type, size, signature, rate limit,
+        body, contract) and queue it; ``(status, answer, trace id)`` or a
+        :class:`WebhookRejection`. The checks run cheapest and least revealing first:
+        nothing of the body is parsed before the signature holds."""
+        flow = self._hc_target_flow(backend_code, flow_code, context)
         backend = flow.backend_id
-        context.update(backend=backend, flow=flow)
         self._hc_check_content_type(flow, content_type)
         raw = self._hc_read_body(flow, headers, body)
         self._hc_verify_signature(backend, headers, raw)
-        retry_after = self.env["hc.integration.webhook.hit"]._hc_check_and_record(backend)
-        if retry_after:
-            raise WebhookRejection(
-                429,
-                f"Rate limit of {backend.rate_limit_per_minute} deliveries per minute reached.",
-                headers={"Retry-After": str(retry_after)},
-            )
+        self._hc_check_rate_limit(backend)
         payload = self._hc_parse(flow, raw, content_type)
-        errors = flow._validate_payload(payload)
-        if errors:
-            raise WebhookRejection(
-                422,
-                f"The event does not match the contract of flow {flow.code} "
-                f"({len(errors)} error(s)).",
-                reason="schema",
-                errors=errors,
-            )
+        self._hc_check_contract(flow, payload)
         event_id = headers["webhook-id"].strip()
         message, status = self.env["hc.integration.message"]._hc_enqueue(
             flow,
@@ -217,20 +201,7 @@ class HcIntegrationWebhook(models.AbstractModel):
                 reason="idempotency_conflict",
             )
         if status == "duplicate":
-            self.env["hc.integration.audit"]._log(
-                "webhook.duplicate",
-                f"flow={flow.code}: event delivered again, answered with the original message",
-                message=message,
-                backend=backend,
-                trace_id=message.trace_id,
-            )
-            answer = {
-                "message_id": message.id,
-                "event_id": message.external_id,
-                "status": "duplicate",
-                "state": message.state,
-            }
-            return 200, answer, message.trace_id
+            return self._hc_answer_duplicate(flow, message)
         # a new message is pending with our trace id: no need to read it back
         answer = {
             "message_id": message.id,
@@ -239,6 +210,60 @@ class HcIntegrationWebhook(models.AbstractModel):
             "state": "pending",
         }
         return 202, answer, context["trace_id"]
+
+    @api.model
+    def _hc_target_flow(self, backend_code, flow_code, context):
+        """The flow addressed (the one the caller found already, if any), recorded in
+        ``context`` for the audit of a rejection; 404 when there is none."""
+        if context.get("flow_id") is not None:
+            flow = self.env["hc.integration.flow"].browse(context["flow_id"] or ())
+        else:
+            flow = self._hc_find_flow(backend_code, flow_code)
+        if not flow:
+            raise WebhookRejection(404, "No active inbound flow at this address.")
+        context.update(backend=flow.backend_id, flow=flow)
+        return flow
+
+    @api.model
+    def _hc_check_rate_limit(self, backend):
+        retry_after = self.env["hc.integration.webhook.hit"]._hc_check_and_record(backend)
+        if retry_after:
+            raise WebhookRejection(
+                429,
+                f"Rate limit of {backend.rate_limit_per_minute} deliveries per minute reached.",
+                headers={"Retry-After": str(retry_after)},
+            )
+
+    @api.model
+    def _hc_check_contract(self, flow, payload):
+        """422 listing the schema errors (paths and rules, never values)."""
+        errors = flow._validate_payload(payload)
+        if errors:
+            raise WebhookRejection(
+                422,
+                f"The event does not match the contract of flow {flow.code} "
+                f"({len(errors)} error(s)).",
+                reason="schema",
+                errors=errors,
+            )
+
+    @api.model
+    def _hc_answer_duplicate(self, flow, message):
+        """200 with the original message, audited as a duplicate delivery."""
+        self.env["hc.integration.audit"]._log(
+            "webhook.duplicate",
+            f"flow={flow.code}: event delivered again, answered with the original message",
+            message=message,
+            backend=flow.backend_id,
+            trace_id=message.trace_id,
+        )
+        answer = {
+            "message_id": message.id,
+            "event_id": message.external_id,
+            "status": "duplicate",
+            "state": message.state,
+        }
+        return 200, answer, message.trace_id
 
     @api.model
     def _hc_check_content_type(self, flow, content_type):
