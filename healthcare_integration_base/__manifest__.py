@@ -20,12 +20,10 @@
         "views/hc_integration_binding_views.xml",
         "views/hc_integration_backend_views.xml",
         "views/hc_integration_flow_views.xml",
-        "views/hc_integration_flow_transport_views.xml",
         "views/res_config_settings_views.xml",
         "views/healthcare_integration_base_menus.xml",
         "data/mail_activity_type_data.xml",
         "data/ir_cron_data.xml",
-        "data/ir_cron_transport_data.xml",
     ],
     "demo": ["demo/hc_integration_backend_demo.xml"],
     "assets": {

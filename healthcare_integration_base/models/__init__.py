@@ -1,28 +1,39 @@
+# audit and secrets
 from . import hc_integration_audit
+from . import hc_integration_audited_mixin
 from . import hc_integration_secret
 from . import hc_integration_secret_mixin
-from . import hc_integration_audited_mixin
+
+# configuration: external systems, their flows and handlers, mappings, bindings
 from . import hc_integration_backend
-from . import hc_integration_flow
 from . import hc_integration_handler
 from . import hc_integration_handler_sample
+from . import hc_integration_flow
+from . import hc_integration_mapping
+from . import hc_integration_binding
+
+# the queue: messages, the processor that applies them, exceptions for people
 from . import hc_integration_message
 from . import hc_integration_message_link
 from . import hc_integration_linked_mixin
 from . import hc_integration_processor
-from . import hc_integration_binding
-from . import hc_integration_mapping
+from . import hc_integration_processor_lanes
+from . import hc_integration_processor_outcome
+from . import hc_integration_processor_maintenance
 from . import hc_integration_exception
-from . import hc_integration_alert
+
+# transport: inbound webhooks, outgoing HTTP, scheduled pulls, outbound delivery
 from . import hc_integration_webhook_hit
 from . import hc_integration_webhook
-from . import hc_integration_metrics
-from . import hc_integration_alert_transport
 from . import hc_integration_http_client
-from . import hc_integration_processor_transport
-from . import hc_integration_message_transport
-from . import hc_integration_flow_transport
+from . import hc_integration_flow_pull
+from . import hc_integration_puller
+from . import hc_integration_flow_delivery
+from . import hc_integration_processor_outbound
 from . import hc_integration_handler_outbound
 from . import hc_integration_handler_outbound_json
-from . import hc_integration_pull
+
+# watching: metrics, alerts, settings
+from . import hc_integration_metrics
+from . import hc_integration_alert
 from . import res_config_settings

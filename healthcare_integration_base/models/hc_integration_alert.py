@@ -12,6 +12,10 @@ KINDS = [
     ("error_rate", "Error rate"),
     ("stale_source", "Silent source"),
     ("audit_chain", "Audit chain broken"),
+    # raised and cleared by transport itself: a scheduled pull that keeps failing, an
+    # outbound endpoint paused by the circuit breaker
+    ("pull_failing", "Scheduled pull failing"),
+    ("circuit_open", "Outbound endpoint paused"),
 ]
 
 
@@ -107,90 +111,126 @@ class HcIntegrationAlert(models.Model):
 
     @api.model
     def _flow_conditions(self, flow, now):
-        """``{kind: (is_on, value, threshold, description)}`` for one flow."""
+        """``{kind: (is_on, value, threshold, description)}`` for one flow: one entry per
+        condition the flow has a threshold for."""
+        checks = {
+            "backlog": self._condition_backlog,
+            "sla": self._condition_sla,
+            "exceptions": self._condition_exceptions,
+            "error_rate": self._condition_error_rate,
+            "stale_source": self._condition_stale_source,
+        }
         conditions = {}
-        if flow.alert_backlog:
-            conditions["backlog"] = (
-                flow.count_backlog > flow.alert_backlog,
-                flow.count_backlog,
-                flow.alert_backlog,
-                self.env._(
-                    "%(flow)s has %(n)s messages waiting to be processed (threshold %(t)s).",
-                    flow=flow.display_name,
-                    n=flow.count_backlog,
-                    t=flow.alert_backlog,
-                ),
-            )
-        if flow.sla_minutes:
-            conditions["sla"] = (
-                flow.oldest_pending_minutes > flow.sla_minutes,
-                flow.oldest_pending_minutes,
-                flow.sla_minutes,
-                self.env._(
-                    "The oldest pending message of %(flow)s is %(n)s minutes old "
-                    "(SLA %(t)s minutes).",
-                    flow=flow.display_name,
-                    n=flow.oldest_pending_minutes,
-                    t=flow.sla_minutes,
-                ),
-            )
-        if flow.alert_open_exceptions:
-            conditions["exceptions"] = (
-                flow.open_exception_count > flow.alert_open_exceptions,
-                flow.open_exception_count,
-                flow.alert_open_exceptions,
-                self.env._(
-                    "%(flow)s has %(n)s open exceptions (threshold %(t)s).",
-                    flow=flow.display_name,
-                    n=flow.open_exception_count,
-                    t=flow.alert_open_exceptions,
-                ),
-            )
-        if flow.alert_error_rate:
-            since = now - timedelta(hours=1)
-            finished = (
-                self.env["hc.integration.message"]
-                .sudo()
-                ._read_group(
-                    [
-                        ("flow_id", "=", flow.id),
-                        ("finished_at", ">=", since),
-                        ("state", "in", ("done", "exception")),
-                    ],
-                    ["state"],
-                    ["__count"],
-                )
-            )
-            counts = dict(finished)
-            total = sum(counts.values())
-            rate = 100.0 * counts.get("exception", 0) / total if total else 0.0
-            conditions["error_rate"] = (
-                total > 0 and rate > flow.alert_error_rate,
-                rate,
-                flow.alert_error_rate,
-                self.env._(
-                    "%(rate).0f%% of %(flow)s messages failed in the last hour "
-                    "(threshold %(t)s%%).",
-                    rate=rate,
-                    flow=flow.display_name,
-                    t=flow.alert_error_rate,
-                ),
-            )
-        if flow.stale_source_minutes and flow.direction == "inbound":
-            last = flow.last_received_at
-            silent = (now - last).total_seconds() / 60 if last else None
-            conditions["stale_source"] = (
-                silent is not None and silent > flow.stale_source_minutes,
-                silent or 0,
-                flow.stale_source_minutes,
-                self.env._(
-                    "Nothing arrived on %(flow)s for %(n)s minutes (threshold %(t)s).",
-                    flow=flow.display_name,
-                    n=int(silent or 0),
-                    t=flow.stale_source_minutes,
-                ),
-            )
+        for kind, check in checks.items():
+            condition = check(flow, now)
+            if condition:
+                conditions[kind] = condition
         return conditions
+
+    @api.model
+    def _condition_backlog(self, flow, now):
+        """More messages to process than the flow's backlog threshold."""
+        if not flow.alert_backlog:
+            return None
+        return (
+            flow.count_backlog > flow.alert_backlog,
+            flow.count_backlog,
+            flow.alert_backlog,
+            self.env._(
+                "%(flow)s has %(n)s messages waiting to be processed (threshold %(t)s).",
+                flow=flow.display_name,
+                n=flow.count_backlog,
+                t=flow.alert_backlog,
+            ),
+        )
+
+    @api.model
+    def _condition_sla(self, flow, now):
+        """The oldest message of the backlog is older than the flow's SLA."""
+        if not flow.sla_minutes:
+            return None
+        return (
+            flow.oldest_pending_minutes > flow.sla_minutes,
+            flow.oldest_pending_minutes,
+            flow.sla_minutes,
+            self.env._(
+                "The oldest pending message of %(flow)s is %(n)s minutes old (SLA %(t)s minutes).",
+                flow=flow.display_name,
+                n=flow.oldest_pending_minutes,
+                t=flow.sla_minutes,
+            ),
+        )
+
+    @api.model
+    def _condition_exceptions(self, flow, now):
+        """More open exceptions than the flow's threshold."""
+        if not flow.alert_open_exceptions:
+            return None
+        return (
+            flow.open_exception_count > flow.alert_open_exceptions,
+            flow.open_exception_count,
+            flow.alert_open_exceptions,
+            self.env._(
+                "%(flow)s has %(n)s open exceptions (threshold %(t)s).",
+                flow=flow.display_name,
+                n=flow.open_exception_count,
+                t=flow.alert_open_exceptions,
+            ),
+        )
+
+    @api.model
+    def _condition_error_rate(self, flow, now):
+        """The share of messages finished in exception over the last hour is above the
+        flow's threshold (off while nothing finished)."""
+        if not flow.alert_error_rate:
+            return None
+        finished = (
+            self.env["hc.integration.message"]
+            .sudo()
+            ._read_group(
+                [
+                    ("flow_id", "=", flow.id),
+                    ("finished_at", ">=", now - timedelta(hours=1)),
+                    ("state", "in", ("done", "exception")),
+                ],
+                ["state"],
+                ["__count"],
+            )
+        )
+        counts = dict(finished)
+        total = sum(counts.values())
+        rate = 100.0 * counts.get("exception", 0) / total if total else 0.0
+        return (
+            total > 0 and rate > flow.alert_error_rate,
+            rate,
+            flow.alert_error_rate,
+            self.env._(
+                "%(rate).0f%% of %(flow)s messages failed in the last hour (threshold %(t)s%%).",
+                rate=rate,
+                flow=flow.display_name,
+                t=flow.alert_error_rate,
+            ),
+        )
+
+    @api.model
+    def _condition_stale_source(self, flow, now):
+        """Nothing arrived on an inbound flow for longer than its threshold (off until a
+        first message arrived)."""
+        if not flow.stale_source_minutes or flow.direction != "inbound":
+            return None
+        last = flow.last_received_at
+        silent = (now - last).total_seconds() / 60 if last else None
+        return (
+            silent is not None and silent > flow.stale_source_minutes,
+            silent or 0,
+            flow.stale_source_minutes,
+            self.env._(
+                "Nothing arrived on %(flow)s for %(n)s minutes (threshold %(t)s).",
+                flow=flow.display_name,
+                n=int(silent or 0),
+                t=flow.stale_source_minutes,
+            ),
+        )
 
     @api.model
     def _cron_check_alerts(self):

@@ -135,28 +135,12 @@ class HcIntegrationFlow(models.Model):
         default=0,
         help="Share of messages that ended in exception over the last hour.",
     )
-    # --- scheduled pulls -----------------------------------------------------------------
-    pull_enabled = fields.Boolean(tracking=True)
-    pull_interval_minutes = fields.Integer(string="Pull every (min)", default=15)
-    pull_endpoint = fields.Char(help="Path appended to the backend's base URL.")
-    pull_page_size = fields.Integer(default=100)
-    pull_overlap_seconds = fields.Integer(
-        string="Watermark overlap (s)",
-        default=120,
-        help="Each pull starts this much before the last watermark, for clock skew; "
-        "duplicates are dropped by event id.",
-    )
-    pull_cursor = fields.Char(copy=False, help="Next page cursor of an interrupted pull.")
-    pull_watermark = fields.Datetime(copy=False, help="Items up to this time are queued.")
-    pull_next_at = fields.Datetime(string="Next pull", copy=False)
-    pull_last_at = fields.Datetime(string="Last pull", copy=False, readonly=True)
-    pull_last_error = fields.Text(copy=False, readonly=True)
     stale_source_minutes = fields.Integer(
         string="Alert when silent for (min)",
         default=0,
         help="Raise an alert when nothing arrives from the source for this long; 0 = off.",
     )
-    # --- outbound delivery -----------------------------------------------------------------
+    # --- pause (both directions; outbound delivery also pauses itself) ---------------------
     paused = fields.Boolean(
         copy=False, tracking=True, help="A paused flow keeps its messages queued."
     )
@@ -189,12 +173,14 @@ class HcIntegrationFlow(models.Model):
     @api.model
     def _selection_handler_model(self):
         """Every model inheriting ``hc.integration.handler`` is a handler: defining one in
-        any addon registers it here (no edit of this addon needed)."""
+        any addon registers it here (no edit of this addon needed). Base handlers marked
+        ``_hc_abstract_handler`` are left out."""
         handlers = []
         for name in self.env.registry.descendants(["hc.integration.handler"], "_inherit"):
-            if name == "hc.integration.handler":
-                continue
             model = self.env.registry[name]
+            # base handlers meant to be inherited, not used as such, are not offered
+            if name == "hc.integration.handler" or getattr(model, "_hc_abstract_handler", False):
+                continue
             handlers.append((name, model._description or name))
         return sorted(handlers, key=lambda item: item[1])
 

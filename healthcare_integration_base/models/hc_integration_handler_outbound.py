@@ -6,7 +6,7 @@ from odoo import api, models
 from ..exceptions import BusinessError
 from ..tools.standard_webhooks import sign_headers
 from .hc_integration_http_client import HttpBusinessError, HttpRetryableError
-from .hc_integration_processor_transport import OUTCOME_CONTEXT_KEY
+from .hc_integration_processor_outbound import OUTCOME_CONTEXT_KEY
 
 _logger = logging.getLogger(__name__)
 
@@ -62,10 +62,28 @@ class HcIntegrationHandlerOutbound(models.AbstractModel):
     # Delivery
     # ------------------------------------------------------------------------------------
     def _hc_process(self, message):
+        """Sign and POST the message; report how it went to the circuit breaker through
+        the context's outcome dict (``OUTCOME_CONTEXT_KEY``) and raise the engine's errors
+        for everything but a 2xx."""
         outcome = self.env.context.get(OUTCOME_CONTEXT_KEY)
         if outcome is None:
             outcome = {}
         backend = message.backend_id.sudo()
+        body, headers = self._hc_outbound_request(message, backend)
+        response = self._hc_outbound_post(message, backend, body, headers, outcome)
+        outcome["result"] = "success"
+        self.env["hc.integration.audit"]._log(
+            "message.delivered",
+            f"{message.flow_id.code}: delivered, HTTP {response.status_code}",
+            message=message,
+            backend=backend,
+        )
+        return self._hc_outbound_response(message, response)
+
+    @api.model
+    def _hc_outbound_request(self, message, backend):
+        """``(body bytes, headers)``: the compact JSON body, signed with the backend's
+        outbound secret; an exception for a person when the secret is missing or invalid."""
         secret = backend._hc_get_secret("outbound_secret")
         if not secret:
             raise BusinessError(
@@ -92,9 +110,14 @@ class HcIntegrationHandlerOutbound(models.AbstractModel):
         headers = dict(self._hc_outbound_headers(message))
         headers["Content-Type"] = "application/json"
         headers.update(signature)
-        client = self.env["hc.integration.http.client"]
+        return body, headers
+
+    @api.model
+    def _hc_outbound_post(self, message, backend, body, headers, outcome):
+        """POST to the receiver; a failed attempt sets ``outcome["result"]`` (throttled,
+        failure, gone or rejected) before its error goes up to the processor."""
         try:
-            response = client._hc_request(
+            return self.env["hc.integration.http.client"]._hc_request(
                 backend,
                 "POST",
                 self._hc_outbound_path(message),
@@ -119,11 +142,3 @@ class HcIntegrationHandlerOutbound(models.AbstractModel):
             # 4xx: the receiver is up and refused this message
             outcome["result"] = "rejected" if error.status_code else None
             raise
-        outcome["result"] = "success"
-        self.env["hc.integration.audit"]._log(
-            "message.delivered",
-            f"{message.flow_id.code}: delivered, HTTP {response.status_code}",
-            message=message,
-            backend=backend,
-        )
-        return self._hc_outbound_response(message, response)

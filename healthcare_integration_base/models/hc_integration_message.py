@@ -240,25 +240,51 @@ class HcIntegrationMessage(models.Model):
         after this transaction's snapshot: Odoo then re-runs the request, which finds it.
         """
         flow.ensure_one()
-        handler = flow._get_handler()
         if not minimized:
-            payload, dropped = flow._minimize_payload(payload)
-            if dropped:
-                _logger.info(
-                    "Flow %s: %d field(s) outside the allow-list dropped before storage",
-                    flow.code,
-                    len(dropped),
-                )
-        content_hash = content_hash or sha256_hex(canonical_json(payload))
+            payload = self._hc_minimize(flow, payload)
+        values = self._prepare_message_values(
+            flow,
+            payload,
+            external_id=str(external_id),
+            content_hash=content_hash or sha256_hex(canonical_json(payload)),
+            traceparent=traceparent,
+            received_at=received_at,
+        )
+        message_id = self._hc_insert_if_new(values)
+        if not message_id:
+            return self._hc_already_received(values)
+        message = self.browse(message_id)
+        self._hc_announce(message, flow, values)
+        return message, "created"
+
+    @api.model
+    def _hc_minimize(self, flow, payload):
+        """The payload cut down to the flow's allow-list (only counts are logged)."""
+        payload, dropped = flow._minimize_payload(payload)
+        if dropped:
+            _logger.info(
+                "Flow %s: %d field(s) outside the allow-list dropped before storage",
+                flow.code,
+                len(dropped),
+            )
+        return payload
+
+    @api.model
+    def _prepare_message_values(
+        self, flow, payload, *, external_id, content_hash, traceparent, received_at
+    ):
+        """The column values of a new pending message (written by SQL, so every column
+        the ORM would fill is here)."""
+        handler = flow._get_handler()
         now = fields.Datetime.now()
         effective_at = handler._hc_effective_date(flow, payload)
         parsed_trace = parse_traceparent(traceparent)
-        values = {
+        return {
             "backend_id": flow.backend_id.id,
             "flow_id": flow.id,
             "company_id": flow.company_id.id,
             "direction": flow.direction,
-            "external_id": str(external_id),
+            "external_id": external_id,
             "content_hash": content_hash,
             "ordering_key": handler._hc_ordering_key(flow, payload) or None,
             "event_type": (payload or {}).get("event_type") or flow.event_type,
@@ -278,6 +304,10 @@ class HcIntegrationMessage(models.Model):
             "create_date": now,
             "write_date": now,
         }
+
+    @api.model
+    def _hc_insert_if_new(self, values):
+        """Insert the message unless its event id is known on its backend; its id or None."""
         self.env.cr.execute(
             SQL(
                 "INSERT INTO hc_integration_message (%s) VALUES %s "
@@ -287,14 +317,28 @@ class HcIntegrationMessage(models.Model):
             )
         )
         row = self.env.cr.fetchone()
-        if not row:
-            existing = self.sudo().search(
-                [("backend_id", "=", flow.backend_id.id), ("external_id", "=", str(external_id))],
-                limit=1,
-            )
-            status = "duplicate" if existing.content_hash == content_hash else "conflict"
-            return existing, status
-        message = self.browse(row[0])
+        return row[0] if row else None
+
+    @api.model
+    def _hc_already_received(self, values):
+        """``(original message, "duplicate" or "conflict")`` for an event id already
+        stored: a duplicate when its content is the same."""
+        existing = self.sudo().search(
+            [
+                ("backend_id", "=", values["backend_id"]),
+                ("external_id", "=", values["external_id"]),
+            ],
+            limit=1,
+        )
+        status = "duplicate" if existing.content_hash == values["content_hash"] else "conflict"
+        return existing, status
+
+    @api.model
+    def _hc_announce(self, message, flow, values):
+        """Audit the arrival of a new message and, on a realtime flow that is not paused,
+        wake what processes it: a processing lane (inbound) or the delivery cron
+        (outbound)."""
+        effective_at = values["effective_at"]
         self.env["hc.integration.audit"]._log(
             "message.received",
             f"{flow.code}: event received"
@@ -303,9 +347,13 @@ class HcIntegrationMessage(models.Model):
             backend=flow.backend_id,
             trace_id=values["trace_id"],
         )
-        if flow.sync_mode == "realtime" and not flow.paused:
-            self.env["hc.integration.processor"]._wake_up(at=effective_at)
-        return message, "created"
+        if flow.sync_mode != "realtime" or flow.paused:
+            return
+        processor = self.env["hc.integration.processor"]
+        if flow.direction == "outbound":
+            processor._wake_up_outbound(at=effective_at)
+        else:
+            processor._wake_up(at=effective_at)
 
     # ------------------------------------------------------------------------------------
     # State machine

@@ -1,5 +1,4 @@
 import logging
-import math
 import os
 import socket
 import threading
@@ -11,7 +10,6 @@ import psycopg2
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import config
 
 from ..exceptions import (
     BusinessError,
@@ -20,16 +18,27 @@ from ..exceptions import (
     RetryableError,
     StaleEventError,
 )
-from ..tools.backoff import full_jitter_delay
 
 _logger = logging.getLogger(__name__)
 
-LANE_CRON_XMLID = "healthcare_integration_base.ir_cron_process_queue"
-#: Odoo calls a cron that reports remaining work up to this many times per round
-#: (``ir_cron.MAX_BATCH_PER_CRON_JOB``).
-MAX_CALLS_PER_ROUND = 10
 #: Errors from Odoo or PostgreSQL that mean "the data cannot be applied as sent".
 BUSINESS_EXCEPTIONS = (UserError, ValidationError, AccessError)
+#: What an error raised by a handler leads to: the first row whose classes match names the
+#: outcome method, called with ``(message, error)``. Subclasses come before their bases.
+HANDLER_ERROR_OUTCOMES = (
+    (StaleEventError, "_on_stale_error"),
+    (RetryableError, "_on_retryable_error"),
+    (DependencyError, "_on_dependency"),
+    (MappingError, "_on_mapping"),
+    (BusinessError, "_on_business_error"),
+    (BUSINESS_EXCEPTIONS, "_on_odoo_error"),
+    (
+        (psycopg2.errors.SerializationFailure, psycopg2.errors.DeadlockDetected),
+        "_on_database_conflict",
+    ),
+    (psycopg2.OperationalError, "_on_database_error"),
+    (Exception, "_on_unexpected_error"),
+)
 
 
 def _testing():
@@ -44,6 +53,9 @@ class HcIntegrationProcessor(models.AbstractModel):
     them ``processing`` with a lease and commits, then processes each message in its own
     savepoint and commits it on its own. Several lanes, threads or servers share the queue
     safely; a lane that dies leaves leases that ``_cron_maintenance`` returns to the queue.
+
+    This file holds the claim, the processing loop and the run of one handler; the lanes,
+    outcomes, maintenance and outbound delivery are in ``hc_integration_processor_*.py``.
     """
 
     _name = "hc.integration.processor"
@@ -59,84 +71,6 @@ class HcIntegrationProcessor(models.AbstractModel):
             return int(value) if value not in (None, False, "") else default
         except ValueError:
             return default
-
-    @api.model
-    def _lane_crons(self):
-        """The processing crons, lane 1 first."""
-        lane_one = self.env.ref(LANE_CRON_XMLID, raise_if_not_found=False)
-        if not lane_one:
-            return self.env["ir.cron"]
-        others = (
-            self.env["ir.cron"]
-            .sudo()
-            .with_context(active_test=False)
-            .search(
-                [
-                    ("ir_actions_server_id.code", "like", "model._cron_process_queue(lane="),
-                    ("id", "!=", lane_one.id),
-                ],
-                order="id",
-            )
-        )
-        return lane_one.sudo() | others
-
-    @api.model
-    def _sync_lanes(self, count):
-        """Make ``count`` processing crons active (lane 1 is the data record)."""
-        count = max(1, int(count))
-        crons = self._lane_crons()
-        if not crons:
-            return crons
-        lane_one = crons[0]
-        for lane in range(2, count + 1):
-            if len(crons) < lane:
-                crons |= lane_one.copy(
-                    {
-                        "name": f"Integrations: process queue (lane {lane})",
-                        "code": f"model._cron_process_queue(lane={lane})",
-                        "active": True,
-                    }
-                )
-        for index, cron in enumerate(crons, start=1):
-            wanted = index <= count
-            if cron.active != wanted:
-                cron.active = wanted
-        return crons
-
-    @api.model
-    def _wake_up(self, at=None):
-        """Wake a processing lane now (or at ``at``), once per transaction."""
-        self._trigger_cron_once(LANE_CRON_XMLID, at)
-
-    @api.model
-    def _trigger_cron_once(self, xmlid, at=None):
-        """``_trigger`` the cron unless this transaction already did, or a trigger that is
-        due and not yet consumed is waiting for it.
-
-        Each trigger costs an insert and, after commit, a new connection to the
-        ``postgres`` database for ``NOTIFY`` (Odoo does not pool those): a burst of
-        deliveries needs one wake-up, not one per event. Skipping is safe: the scheduler
-        deletes triggers only when a run completes, and a lane reports remaining work
-        (so it runs again at once) when messages arrived during its run.
-        """
-        woken = self.env.cr.precommit.data.setdefault("hc_integration.woken", set())
-        now = fields.Datetime.now()
-        when = at if at and at > now else None
-        key = (xmlid, when.isoformat() if when else "now")
-        if key in woken:
-            return
-        woken.add(key)
-        cron_id = self.env["ir.model.data"]._xmlid_to_res_id(xmlid, raise_if_not_found=False)
-        if not cron_id:
-            return
-        if when is None:
-            self.env.cr.execute(
-                "SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s AND call_at <= %s LIMIT 1",
-                (cron_id, now),
-            )
-            if self.env.cr.fetchone():
-                return
-        self.env["ir.cron"].sudo().browse(cron_id)._trigger(at=when)
 
     # ------------------------------------------------------------------------------------
     # Claim
@@ -265,39 +199,6 @@ class HcIntegrationProcessor(models.AbstractModel):
         self.env["ir.cron"]._notify_progress(done=processed, remaining=remaining)
         return processed
 
-    @api.model
-    def _call_time_budget(self):
-        """Seconds one call of a queue cron (a lane, the delivery or the pull cron) may work.
-
-        In prefork mode (``--workers``) a cron worker runs every ready job in one round,
-        calls a job that reports remaining work up to 10 times in a row, and is killed when
-        the round outlasts ``limit_time_real_cron`` (``limit_time_real`` when unset) or
-        ``limit_time_cpu``. With a deep backlog every queue cron is ready and reports
-        remaining work, so their calls share one round: each call gets half of the limit
-        divided among all those calls, and work resumes in the next round. Threaded servers
-        kill no cron, so the configured budget (default 50 s) applies as is.
-        """
-        configured = self._get_param("time_budget_seconds", 50)
-        if not config.get("workers"):
-            return configured
-        # the watchdog of cron workers: limit_time_real_cron, -1 meaning limit_time_real
-        real = config.get("limit_time_real_cron", -1)
-        if real == -1:
-            real = config.get("limit_time_real") or 0
-        limits = [limit for limit in (real, config.get("limit_time_cpu") or 0) if limit > 0]
-        if not limits:
-            return configured
-        queue_crons = len(self._lane_crons().filtered("active")) + 2  # + delivery and pull
-        share = min(limits) * 0.5 / (MAX_CALLS_PER_ROUND * queue_crons)
-        return max(0.2, min(configured, share))
-
-    @api.model
-    def _wake_other_lanes(self, lane):
-        """A full batch means a backlog: let the other lanes help now."""
-        for index, cron in enumerate(self._lane_crons(), start=1):
-            if index != lane and cron.active:
-                cron._trigger()
-
     # ------------------------------------------------------------------------------------
     # One message
     # ------------------------------------------------------------------------------------
@@ -343,271 +244,80 @@ class HcIntegrationProcessor(models.AbstractModel):
 
     @api.model
     def _run_handler(self, message):
-        flow = message.flow_id
+        """Apply ``message`` with its flow's handler in a savepoint, then record the
+        outcome: ``done`` (closing the exceptions the run resolves), or what the handler's
+        error calls for (``HANDLER_ERROR_OUTCOMES``)."""
         try:
-            handler = flow._get_handler()
             # exceptions a successful run resolves; those the handler opens itself as
             # follow-ups (e.g. "the leaver still has direct reports") stay open
             open_before = message.exception_ids.filtered(lambda e: e.state == "open")
-            with self.env.cr.savepoint():
-                result = handler.with_context(hc_message_id=message.id)._hc_process(message)
-                if result:
-                    message._link_records(result)
-        except StaleEventError as error:
-            message._hc_transition(
-                "done", summary=f"ignored: {error.message}", **message._hc_finish_values()
-            )
-            self.env["hc.integration.audit"]._log(
-                "message.stale", error.message, message=message, backend=message.backend_id
-            )
-        except RetryableError as error:
-            self._on_retryable(message, error.message, error.delay)
-        except DependencyError as error:
-            self._on_dependency(message, error)
-        except MappingError as error:
-            self._on_mapping(message, error)
-        except BusinessError as error:
-            self._on_business(message, error.message, error.category, error.detail, error.record)
-        except BUSINESS_EXCEPTIONS as error:
-            self._on_business(message, str(error.args[0] if error.args else error), "validation")
-        except (psycopg2.errors.SerializationFailure, psycopg2.errors.DeadlockDetected) as error:
-            self._on_conflict(message, f"database conflict ({type(error).__name__})")
-        except psycopg2.OperationalError as error:
-            # lock timeouts, lost connections: worth a retry
-            self._on_retryable(message, f"database conflict ({type(error).__name__})", None)
-        except Exception as error:
-            _logger.exception("Handler %s failed on message %s", flow.handler_model, message.id)
-            self._on_retryable(message, f"unexpected error ({type(error).__name__})", None)
-        else:
-            message._hc_transition("done", **message._hc_finish_values())
-            open_before.filtered(lambda e: e.state == "open")._close(
-                "resolved", self.env._("The message was processed successfully.")
-            )
-
-    # ------------------------------------------------------------------------------------
-    # Outcomes
-    # ------------------------------------------------------------------------------------
-    @api.model
-    def _on_retryable(self, message, reason, delay):
-        flow = message.flow_id
-        if message.attempts >= flow.max_attempts:
-            self._on_business(
-                message,
-                self.env._(
-                    "Gave up after %(attempts)s attempts. Last error: %(reason)s",
-                    attempts=message.attempts,
-                    reason=reason,
-                ),
-                "technical",
-            )
+            self._apply_in_savepoint(message)
+        except Exception as error:  # noqa: BLE001 - every error has an outcome
+            self._on_handler_error(message, error)
             return
-        if delay is None:
-            # whole seconds (Datetime.now() has none) and at least one, so a zero draw of
-            # the jitter does not retry within the same pass
-            delay = max(
-                1,
-                math.ceil(full_jitter_delay(message.attempts, flow.backoff_base, flow.backoff_cap)),
-            )
-        next_at = fields.Datetime.now() + timedelta(seconds=int(delay))
-        message._hc_transition(
-            "retry",
-            summary=f"attempt {message.attempts} failed, next at {next_at:%Y-%m-%d %H:%M:%S}: "
-            f"{reason}",
-            next_attempt_at=next_at,
-            last_error=reason,
-            error_class="technical",
-            lease_expires_at=False,
-            lease_owner=False,
+        message._hc_transition("done", **message._hc_finish_values())
+        open_before.filtered(lambda e: e.state == "open")._close(
+            "resolved", self.env._("The message was processed successfully.")
         )
 
     @api.model
-    def _on_conflict(self, message, reason):
-        """Another worker committed a change to a row this message changes too (typically
-        a counter stored on a shared record: two employees hired into one job both update
-        the job's number of employees). As Odoo's HTTP layer does for requests, the message
-        runs again at once in a fresh transaction, and the attempt is given back: a
-        conflict says nothing about the message. After ``hc_integration.conflict_retries``
-        (default 10) conflicts, further ones count as ordinary failures (backoff, then
-        exception), so nothing can loop for ever."""
-        allowed = self._get_param("conflict_retries", 10)
-        conflicts = (
-            self.env["hc.integration.audit"]
-            .sudo()
-            .search_count(
-                [
-                    ("message_id", "=", message.id),
-                    ("action", "=", "message.retry"),
-                    ("summary", "like", "conflict, run again"),
-                ]
-            )
-        )
-        if conflicts >= allowed:
-            self._on_retryable(message, reason, None)
-            return
-        message._hc_transition(
-            "retry",
-            summary=f"conflict, run again at once: {reason}",
-            attempts=max(0, message.attempts - 1),
-            next_attempt_at=fields.Datetime.now(),
-            last_error=reason,
-            error_class="technical",
-            lease_expires_at=False,
-            lease_owner=False,
-        )
+    def _apply_in_savepoint(self, message):
+        """Run the handler; its writes are rolled back if it raises."""
+        handler = message.flow_id._get_handler()
+        with self.env.cr.savepoint():
+            result = handler.with_context(hc_message_id=message.id)._hc_process(message)
+            if result:
+                message._link_records(result)
 
     @api.model
-    def _on_dependency(self, message, error):
-        flow = message.flow_id
-        wait_until = fields.Datetime.now() + timedelta(minutes=flow.dependency_timeout_minutes)
-        message._hc_transition(
-            "waiting",
-            summary=error.message,
-            wait_key=error.key,
-            wait_until=wait_until,
-            last_error=error.message,
-            error_class="dependency",
-            lease_expires_at=False,
-            lease_owner=False,
-        )
-
-    @api.model
-    def _on_mapping(self, message, error):
-        try:
-            with self.env.cr.savepoint():
-                mappings = self.env["hc.integration.mapping"]._ensure_pending(
-                    message.backend_id, error.missing
-                )
-        except psycopg2.IntegrityError:
-            # another worker is creating the same pending mapping right now
-            self._on_retryable(message, "pending mapping created concurrently", 5)
-            return
-        first = mappings.filtered(lambda m: m.state == "pending")[:1] or mappings[:1]
-        lines = "\n".join(
-            f"• {dict(m._fields['mapping_type'].selection).get(m.mapping_type, m.mapping_type)}"
-            f" '{m.external_code}'"
-            for m in mappings
-        )
-        description = self.env._(
-            "The %(backend)s sent codes that are not mapped to Odoo yet:\n%(lines)s\n"
-            "Open Map value, choose what each code stands for in Odoo and save: the message "
-            "is processed again automatically.",
-            backend=message.backend_id.name,
-            lines=lines,
-        )
-        self._on_business(
-            message,
-            description,
-            "mapping",
-            mapping=first,
-            wait_key=f"mapping:{first.id}",
-            title=self.env._("Missing mapping: %s", ", ".join(m.display_name for m in mappings)),
-        )
-
-    @api.model
-    def _on_business(
-        self,
-        message,
-        description,
-        category,
-        detail=None,
-        record=None,
-        mapping=None,
-        wait_key=None,
-        title=None,
-    ):
-        """Move the message to ``exception`` and open (or refresh) its exception."""
-        title = title or (description.splitlines()[0] if description else category)
-        message._hc_transition(
-            "exception",
-            summary=f"{category}: {title[:150]}",
-            last_error=description,
-            error_class=category
-            if category in dict(message._fields["error_class"].selection)
-            else "technical",
-            wait_key=wait_key or False,
-            lease_expires_at=False,
-            lease_owner=False,
-            finished_at=fields.Datetime.now(),
-        )
-        self.env["hc.integration.exception"]._hc_open_for(
-            message,
-            category,
-            description,
-            detail=detail,
-            record=record,
-            mapping=mapping,
-            title=title,
-        )
+    def _on_handler_error(self, message, error):
+        """Dispatch a handler's error to its outcome method."""
+        for classes, outcome in HANDLER_ERROR_OUTCOMES:
+            if isinstance(error, classes):
+                return getattr(self, outcome)(message, error)
 
     # ------------------------------------------------------------------------------------
-    # Maintenance (every minute)
+    # Handler errors: each one to its outcome (see hc_integration_processor_outcome.py)
     # ------------------------------------------------------------------------------------
     @api.model
-    def _cron_maintenance(self):
-        """Return expired leases to the queue, time out waits, release satisfied waits,
-        seal the audit log."""
-        if not _testing():
-            # start fresh so the lease reaper claims in READ COMMITTED
-            self.env.cr.commit()  # pylint: disable=invalid-commit
-        expired = self._release_expired_leases()
-        timed_out = self._expire_waits()
-        released = self._release_satisfied_waits()
-        sealed = self.env["hc.integration.audit"]._seal()
-        _logger.debug(
-            "maintenance: %s lease(s) expired, %s wait(s) timed out, %s released, %s sealed",
-            expired,
-            timed_out,
-            released,
-            sealed,
+    def _on_stale_error(self, message, error):
+        """An older event than the data already applied: done, nothing changed."""
+        message._hc_transition(
+            "done", summary=f"ignored: {error.message}", **message._hc_finish_values()
         )
-        return expired, timed_out, released
+        self.env["hc.integration.audit"]._log(
+            "message.stale", error.message, message=message, backend=message.backend_id
+        )
 
     @api.model
-    def _release_expired_leases(self):
-        """Messages whose worker died (lease expired, row not locked by a live worker)."""
-        self._read_committed_if_fresh()
-        self.env.flush_all()
-        self.env.cr.execute(
-            """SELECT id FROM hc_integration_message
-                WHERE state = 'processing' AND lease_expires_at < %s
-                  FOR UPDATE SKIP LOCKED""",
-            (fields.Datetime.now(),),
-        )
-        messages = (
-            self.env["hc.integration.message"].sudo().browse([r[0] for r in self.env.cr.fetchall()])
-        )
-        messages.invalidate_recordset()
-        for message in messages:
-            self._on_retryable(message, "the worker processing it stopped (lease expired)", 0)
-        if messages:
-            self._wake_up()
-        return len(messages)
+    def _on_retryable_error(self, message, error):
+        self._on_retryable(message, error.message, error.delay)
 
     @api.model
-    def _expire_waits(self):
-        messages = (
-            self.env["hc.integration.message"]
-            .sudo()
-            .search([("state", "=", "waiting"), ("wait_until", "<", fields.Datetime.now())])
-        )
-        for message in messages:
-            self._on_business(
-                message,
-                self.env._(
-                    "Still waiting after %(minutes)s minutes: %(reason)s",
-                    minutes=message.flow_id.dependency_timeout_minutes,
-                    reason=message.last_error or message.wait_key,
-                ),
-                "dependency",
-            )
-        return len(messages)
+    def _on_business_error(self, message, error):
+        self._on_business(message, error.message, error.category, error.detail, error.record)
 
     @api.model
-    def _release_satisfied_waits(self):
-        """Catch dependencies that arrived while the waiting message was being committed."""
-        messages = self.env["hc.integration.message"].sudo().search([("state", "=", "waiting")])
-        released = 0
-        for key in set(messages.mapped("wait_key")):
-            if key and self.env["hc.integration.binding"]._dependency_satisfied(key):
-                released += len(self.env["hc.integration.message"]._release_waiting(key))
-        return released
+    def _on_odoo_error(self, message, error):
+        """Odoo refused the data (access, validation, user error): a validation issue."""
+        self._on_business(message, str(error.args[0] if error.args else error), "validation")
+
+    @api.model
+    def _on_database_conflict(self, message, error):
+        self._on_conflict(message, f"database conflict ({type(error).__name__})")
+
+    @api.model
+    def _on_database_error(self, message, error):
+        """Lock timeouts, lost connections: worth a retry."""
+        self._on_retryable(message, f"database conflict ({type(error).__name__})", None)
+
+    @api.model
+    def _on_unexpected_error(self, message, error):
+        """A bug in the handler: logged with its traceback, retried as technical."""
+        _logger.error(
+            "Handler %s failed on message %s",
+            message.flow_id.handler_model,
+            message.id,
+            exc_info=error,
+        )
+        self._on_retryable(message, f"unexpected error ({type(error).__name__})", None)

@@ -28,7 +28,6 @@ Decisions worth knowing:
 
 import logging
 import random
-import threading
 import time
 from collections import Counter
 from datetime import timedelta
@@ -44,16 +43,11 @@ from ..tools.backoff import backoff_ceiling
 from ..tools.payload import canonical_json, sha256_hex
 from ..tools.tracecontext import make_traceparent, new_trace_id
 from .hc_integration_http_client import is_absolute_url, origin
+from .hc_integration_processor import _testing
 
 _logger = logging.getLogger(__name__)
 
 STAT_KEYS = ("created", "updated", "duplicate", "invalid")
-
-
-def _testing():
-    """Inside Odoo's test runner everything runs in one transaction that is never
-    committed (same test as the queue processor's)."""
-    return getattr(threading.current_thread(), "testing", False)
 
 
 class PageError(BusinessError):
@@ -144,65 +138,21 @@ class HcIntegrationPuller(models.AbstractModel):
 
     @api.model
     def _pull_pages(self, flow, stats, deadline):
+        """Fetch, check and queue the pages of a run one by one, committing each page with
+        the flow's new cursor; after the last page the run succeeds. True when the run
+        ended, False when ``deadline`` interrupted it (the cursor stays for the next call).
+        """
         handler = flow._get_handler()
-        client = self.env["hc.integration.http.client"]
-        backend = flow.backend_id
-        if not flow.pull_cursor or not flow.pull_run_started_at:
-            flow.pull_run_started_at = fields.Datetime.now()
-            self._commit()
-        since = None
-        if flow.pull_watermark:
-            since = flow.pull_watermark - timedelta(seconds=max(0, flow.pull_overlap_seconds))
+        since = self._pull_start_run(flow)
         trace_id = new_trace_id()
-        session = client._hc_session(backend.sudo())
+        session = self.env["hc.integration.http.client"]._hc_session(flow.backend_id.sudo())
         try:
             while True:
-                cursor = flow.pull_cursor or None
                 traceparent = make_traceparent(trace_id)
-                if cursor and is_absolute_url(cursor):
-                    path, params = cursor, None
-                else:
-                    path = flow.pull_endpoint or ""
-                    params = handler._hc_pull_request_params(flow, cursor, since)
-                response = client._hc_request(
-                    backend,
-                    "GET",
-                    path,
-                    session=session,
-                    params=params,
-                    traceparent=traceparent,
+                items, next_cursor = self._fetch_page(
+                    flow, handler, session, since, traceparent, stats
                 )
-                stats["pages"] += 1
-                items, next_cursor = self._read_page(flow, handler, response, stats["pages"])
-                if next_cursor and next_cursor == cursor:
-                    raise PageError(
-                        self.env._(
-                            "Page %(page)s gave the same cursor again; the pull stopped to "
-                            "avoid a loop.",
-                            page=stats["pages"],
-                        )
-                    )
-                try:
-                    self._queue_page(flow, handler, items, next_cursor, traceparent, stats)
-                except (IntegrationError, psycopg2.OperationalError):
-                    raise
-                except Exception as error:
-                    # database errors may quote the refused value: log the type only
-                    _logger.warning(
-                        "Flow %s: page %s could not be queued (%s)",
-                        flow.id,
-                        stats["pages"],
-                        type(error).__name__,
-                        exc_info=not isinstance(error, psycopg2.Error),
-                    )
-                    raise PageError(
-                        self.env._(
-                            "Page %(page)s could not be queued (%(error)s); nothing of it "
-                            "was kept and it will be fetched again.",
-                            page=stats["pages"],
-                            error=type(error).__name__,
-                        )
-                    ) from None
+                self._queue_page_or_fail(flow, handler, items, next_cursor, traceparent, stats)
                 self._commit()
                 if not next_cursor:
                     self._pull_succeeded(flow, stats)
@@ -212,6 +162,71 @@ class HcIntegrationPuller(models.AbstractModel):
                     return False
         finally:
             session.close()
+
+    @api.model
+    def _pull_start_run(self, flow):
+        """Start a run unless one is interrupted (its cursor kept): its start becomes the
+        watermark at the end. Returns the time to ask changes from (None: everything)."""
+        if not flow.pull_cursor or not flow.pull_run_started_at:
+            flow.pull_run_started_at = fields.Datetime.now()
+            self._commit()
+        if not flow.pull_watermark:
+            return None
+        return flow.pull_watermark - timedelta(seconds=max(0, flow.pull_overlap_seconds))
+
+    @api.model
+    def _fetch_page(self, flow, handler, session, since, traceparent, stats):
+        """GET the page at the flow's cursor; ``(items, next cursor)`` or
+        :class:`PageError` (also when the next cursor is the same, which would loop)."""
+        cursor = flow.pull_cursor or None
+        if cursor and is_absolute_url(cursor):
+            path, params = cursor, None
+        else:
+            path = flow.pull_endpoint or ""
+            params = handler._hc_pull_request_params(flow, cursor, since)
+        response = self.env["hc.integration.http.client"]._hc_request(
+            flow.backend_id,
+            "GET",
+            path,
+            session=session,
+            params=params,
+            traceparent=traceparent,
+        )
+        stats["pages"] += 1
+        items, next_cursor = self._read_page(flow, handler, response, stats["pages"])
+        if next_cursor and next_cursor == cursor:
+            raise PageError(
+                self.env._(
+                    "Page %(page)s gave the same cursor again; the pull stopped to avoid a loop.",
+                    page=stats["pages"],
+                )
+            )
+        return items, next_cursor
+
+    @api.model
+    def _queue_page_or_fail(self, flow, handler, items, next_cursor, traceparent, stats):
+        """:meth:`_queue_page`, any unexpected error turned into a :class:`PageError`
+        that names its type only (database errors may quote the refused value)."""
+        try:
+            self._queue_page(flow, handler, items, next_cursor, traceparent, stats)
+        except (IntegrationError, psycopg2.OperationalError):
+            raise
+        except Exception as error:
+            _logger.warning(
+                "Flow %s: page %s could not be queued (%s)",
+                flow.id,
+                stats["pages"],
+                type(error).__name__,
+                exc_info=not isinstance(error, psycopg2.Error),
+            )
+            raise PageError(
+                self.env._(
+                    "Page %(page)s could not be queued (%(error)s); nothing of it "
+                    "was kept and it will be fetched again.",
+                    page=stats["pages"],
+                    error=type(error).__name__,
+                )
+            ) from None
 
     @api.model
     def _read_page(self, flow, handler, response, page):

@@ -1,0 +1,86 @@
+import logging
+
+from odoo import api, fields, models
+
+from .hc_integration_processor import _testing
+
+_logger = logging.getLogger(__name__)
+
+
+# hc.integration.processor is split by concern, one file each (issue 8): not to be merged.
+# pylint: disable=consider-merging-classes-inherited
+class HcIntegrationProcessor(models.AbstractModel):
+    """Maintenance of the queue, every minute: leases of dead workers returned to the
+    queue, waits timed out or released, the audit log sealed."""
+
+    _inherit = "hc.integration.processor"
+
+    @api.model
+    def _cron_maintenance(self):
+        """Return expired leases to the queue, time out waits, release satisfied waits,
+        seal the audit log."""
+        if not _testing():
+            # start fresh so the lease reaper claims in READ COMMITTED
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        expired = self._release_expired_leases()
+        timed_out = self._expire_waits()
+        released = self._release_satisfied_waits()
+        sealed = self.env["hc.integration.audit"]._seal()
+        _logger.debug(
+            "maintenance: %s lease(s) expired, %s wait(s) timed out, %s released, %s sealed",
+            expired,
+            timed_out,
+            released,
+            sealed,
+        )
+        return expired, timed_out, released
+
+    @api.model
+    def _release_expired_leases(self):
+        """Messages whose worker died (lease expired, row not locked by a live worker)."""
+        self._read_committed_if_fresh()
+        self.env.flush_all()
+        self.env.cr.execute(
+            """SELECT id FROM hc_integration_message
+                WHERE state = 'processing' AND lease_expires_at < %s
+                  FOR UPDATE SKIP LOCKED""",
+            (fields.Datetime.now(),),
+        )
+        messages = (
+            self.env["hc.integration.message"].sudo().browse([r[0] for r in self.env.cr.fetchall()])
+        )
+        messages.invalidate_recordset()
+        for message in messages:
+            self._on_retryable(message, "the worker processing it stopped (lease expired)", 0)
+        if messages:
+            self._wake_up()
+        return len(messages)
+
+    @api.model
+    def _expire_waits(self):
+        messages = (
+            self.env["hc.integration.message"]
+            .sudo()
+            .search([("state", "=", "waiting"), ("wait_until", "<", fields.Datetime.now())])
+        )
+        for message in messages:
+            self._on_business(
+                message,
+                self.env._(
+                    "Still waiting after %(minutes)s minutes: %(reason)s",
+                    minutes=message.flow_id.dependency_timeout_minutes,
+                    reason=message.last_error or message.wait_key,
+                ),
+                "dependency",
+            )
+        return len(messages)
+
+    @api.model
+    def _release_satisfied_waits(self):
+        """Catch dependencies that arrived while the waiting message was being committed."""
+        messages = self.env["hc.integration.message"].sudo().search([("state", "=", "waiting")])
+        released = 0
+        for key in set(messages.mapped("wait_key")):
+            if key and self.env["hc.integration.binding"]._dependency_satisfied(key):
+                released += len(self.env["hc.integration.message"]._release_waiting(key))
+        return released
