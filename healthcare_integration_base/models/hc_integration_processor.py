@@ -76,8 +76,9 @@ class HcIntegrationProcessor(models.AbstractModel):
     # Claim
     # ------------------------------------------------------------------------------------
     @api.model
-    def _claim(self, limit=10, direction="inbound", lane=1):
-        """Claim up to ``limit`` due messages for this worker and return them.
+    def _claim(self, limit=10, direction="inbound", lane=1, owner=None):
+        """Claim up to ``limit`` due messages for this worker and return them; their
+        ``lease_owner`` is ``owner`` (default: a new :meth:`_new_lease_owner`).
 
         A message is due when it is pending or due for retry, its next attempt time has
         come, its flow is not paused, and no earlier message with the same ordering key is
@@ -89,7 +90,7 @@ class HcIntegrationProcessor(models.AbstractModel):
         """
         self._read_committed_if_fresh()
         now = fields.Datetime.now()
-        owner = f"{socket.gethostname()}:{os.getpid()}:{lane}:{uuid.uuid4().hex[:8]}"
+        owner = owner or self._new_lease_owner(lane)
         lease = now + timedelta(seconds=self._get_param("lease_seconds", 300))
         self.env.flush_all()
         self.env.cr.execute(
@@ -132,6 +133,11 @@ class HcIntegrationProcessor(models.AbstractModel):
                 "message.processing", messages, f"pending → processing (lane {lane})"
             )
         return messages
+
+    @api.model
+    def _new_lease_owner(self, lane):
+        """A name for one claim: host, process, lane and a random part."""
+        return f"{socket.gethostname()}:{os.getpid()}:{lane}:{uuid.uuid4().hex[:8]}"
 
     @api.model
     def _read_committed_if_fresh(self):
@@ -177,8 +183,9 @@ class HcIntegrationProcessor(models.AbstractModel):
                 # the claim must start a fresh transaction: a REPEATABLE READ snapshot older
                 # than other lanes' commits would make row locking fail
                 self.env.cr.commit()  # pylint: disable=invalid-commit
+            owner = self._new_lease_owner(lane)
             try:
-                messages = self._claim(batch_size, direction, lane)
+                messages = self._claim(batch_size, direction, lane, owner=owner)
             except psycopg2.errors.SerializationFailure:
                 self.env.cr.rollback()
                 continue
@@ -191,7 +198,7 @@ class HcIntegrationProcessor(models.AbstractModel):
                 self._wake_other_lanes(lane)
                 other_lanes_woken = True
             for message in messages:
-                self._process_message(message, auto_commit)
+                self._process_message(message, auto_commit, owner=owner)
                 processed += 1
             if not auto_commit:
                 break
@@ -203,11 +210,11 @@ class HcIntegrationProcessor(models.AbstractModel):
     # One message
     # ------------------------------------------------------------------------------------
     @api.model
-    def _process_message(self, message, auto_commit=False):
-        """Apply one claimed message and record the outcome. Never raises."""
+    def _process_message(self, message, auto_commit=False, owner=None):
+        """Apply one message claimed as ``owner`` and record the outcome. Never raises."""
         cr = self.env.cr
         try:
-            if not self._lock_claimed(message):
+            if not self._lock_claimed(message, owner):
                 return
             self._run_handler(message)
         except Exception:
@@ -222,10 +229,18 @@ class HcIntegrationProcessor(models.AbstractModel):
             cr.commit()  # pylint: disable=invalid-commit
 
     @api.model
-    def _lock_claimed(self, message):
-        """Lock the message row for the time of its processing, so the lease reaper never
-        takes a message from a live worker; False if it is no longer ours."""
-        owner = message.lease_owner
+    def _lock_claimed(self, message, owner=None):
+        """Lock the message row for the time of its processing; False if the message is
+        no longer ours.
+
+        The row lock keeps the lease reaper (``SKIP LOCKED``) away from a message a live
+        worker is processing, and the state check sees a message the reaper returned to
+        the queue meanwhile. Neither sees a message the reaper returned and another lane
+        claimed again before this worker got to it (its lease ran out while earlier
+        messages of the batch were processed): it is ``processing`` again, for another
+        owner. The owner string of this worker's claim tells them apart; without it
+        (callers outside the processing loop) only the state is checked.
+        """
         try:
             with self.env.cr.savepoint(flush=False):
                 self.env.cr.execute(

@@ -190,18 +190,26 @@ class TestQueueProcessing(IntegrationCase):
 
     def test_message_claimed_by_someone_else_is_not_processed(self):
         message = self.enqueue(self.payload("C13", "Owner"))
-        self.Processor._claim(10)
-        self.assertTrue(message.lease_owner)
-        # meanwhile, the lease expired and another worker took the message over; this
-        # worker still holds its old in-memory view of the record
+        owner = self.Processor._new_lease_owner(1)
+        self.assertEqual(self.Processor._claim(10, owner=owner), message)
+        self.assertEqual(message.lease_owner, owner)
+        # meanwhile, the lease expired, the reaper returned the message to the queue and
+        # another lane claimed it again; the claim's commit left nothing in this worker's
+        # cache, so the row is all it can read
         self.env.cr.execute(
             "UPDATE hc_integration_message SET lease_owner = 'another-worker' WHERE id = %s",
             [message.id],
         )
-        self.Processor._process_message(message)
+        self.env.invalidate_all()
+        self.Processor._process_message(message, owner=owner)
         message.invalidate_recordset()
         self.assertEqual(message.state, "processing")
+        self.assertEqual(message.lease_owner, "another-worker")
         self.assertFalse(self.partner_of("C13"))
+        # the worker that holds the lease does process it
+        self.Processor._process_message(message, owner="another-worker")
+        self.assertEqual(message.state, "done")
+        self.assertTrue(self.partner_of("C13"))
 
     def test_illegal_transition_is_refused(self):
         message = self.enqueue(self.payload("C14", "Done"))
