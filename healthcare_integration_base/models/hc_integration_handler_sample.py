@@ -1,3 +1,5 @@
+import psycopg2
+
 from odoo import api, models
 
 from ..exceptions import BusinessError, RetryableError, StaleEventError
@@ -15,7 +17,7 @@ class HcIntegrationHandlerSample(models.AbstractModel):
         {"event_type": "contact.upsert", "schema_version": "1.0", "occurred_at": "…",
          "contact": {"external_id": "C1", "name": "…", "email": "…",
                      "category_code": "VIP", "parent_external_id": "C0"},
-         "simulate": "retry" | "business" | "noop"}
+         "simulate": "retry" | "business" | "conflict" | "noop"}
 
     ``category_code`` goes through a ``partner_category`` mapping and
     ``parent_external_id`` waits for the parent's binding. ``simulate`` exists for tests
@@ -56,6 +58,10 @@ class HcIntegrationHandlerSample(models.AbstractModel):
             raise RetryableError("The sample backend is temporarily unavailable.")
         if simulate == "business":
             raise BusinessError("The sample contact cannot be applied as sent.")
+        if simulate == "conflict":
+            # what PostgreSQL raises when another worker committed a change to a row that
+            # this transaction changes too
+            raise psycopg2.errors.SerializationFailure("could not serialize access")
         contact = payload.get("contact") or {}
         if not contact.get("external_id") or not contact.get("name"):
             raise BusinessError("A contact needs an external id and a name.")

@@ -41,6 +41,7 @@ ACTIVE_STATES = ("pending", "retry", "processing", "waiting")
 PROTECTED_FIELDS = {
     "state",
     "attempts",
+    "conflict_count",
     "payload",
     "external_id",
     "content_hash",
@@ -94,6 +95,13 @@ class HcIntegrationMessage(models.Model):
     )
     priority = fields.Integer(readonly=True, default=10)
     attempts = fields.Integer(readonly=True, copy=False)
+    conflict_count = fields.Integer(
+        string="Conflicts",
+        readonly=True,
+        copy=False,
+        help="Database conflicts with other workers since the last reset of the attempts; "
+        "each one ran the message again at once without using an attempt.",
+    )
     next_attempt_at = fields.Datetime(readonly=True, copy=False)
     lease_expires_at = fields.Datetime(readonly=True, copy=False)
     lease_owner = fields.Char(readonly=True, copy=False)
@@ -295,6 +303,7 @@ class HcIntegrationMessage(models.Model):
             "state": "pending",
             "priority": flow.priority,
             "attempts": 0,
+            "conflict_count": 0,
             "next_attempt_at": max(now, effective_at) if effective_at else now,
             "trace_id": parsed_trace[0] if parsed_trace else new_trace_id(),
             "traceparent": traceparent if parsed_trace else None,
@@ -415,7 +424,7 @@ class HcIntegrationMessage(models.Model):
             "wait_until": False,
         }
         if reset_attempts:
-            vals["attempts"] = 0
+            vals.update(attempts=0, conflict_count=0)
         moved = self._hc_transition("pending", summary=summary, actor_type=actor_type, **vals)
         if moved:
             self.env["hc.integration.processor"]._wake_up()

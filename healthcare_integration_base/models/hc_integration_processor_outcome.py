@@ -62,27 +62,17 @@ class HcIntegrationProcessor(models.AbstractModel):
         the job's number of employees). As Odoo's HTTP layer does for requests, the message
         runs again at once in a fresh transaction, and the attempt is given back: a
         conflict says nothing about the message. After ``hc_integration.conflict_retries``
-        (default 10) conflicts, further ones count as ordinary failures (backoff, then
-        exception), so nothing can loop for ever."""
-        allowed = self._get_param("conflict_retries", 10)
-        conflicts = (
-            self.env["hc.integration.audit"]
-            .sudo()
-            .search_count(
-                [
-                    ("message_id", "=", message.id),
-                    ("action", "=", "message.retry"),
-                    ("summary", "like", "conflict, run again"),
-                ]
-            )
-        )
-        if conflicts >= allowed:
+        (default 10) conflicts, counted by the message's ``conflict_count`` (reset with its
+        attempts when it is requeued), further ones count as ordinary failures (backoff,
+        then exception), so nothing can loop for ever."""
+        if message.conflict_count >= self._get_param("conflict_retries", 10):
             self._on_retryable(message, reason, None)
             return
         message._hc_transition(
             "retry",
             summary=f"conflict, run again at once: {reason}",
             attempts=max(0, message.attempts - 1),
+            conflict_count=message.conflict_count + 1,
             next_attempt_at=fields.Datetime.now(),
             last_error=reason,
             error_class="technical",

@@ -94,6 +94,43 @@ class TestQueueProcessing(IntegrationCase):
         self.assertEqual(exception.category, "technical")
         self.assertIn("Gave up after 3 attempts", exception.description)
 
+    def test_conflicts_run_again_at_once_then_count_as_ordinary_failures(self):
+        self.env["ir.config_parameter"].sudo().set_param("hc_integration.conflict_retries", 2)
+        message = self.enqueue(self.payload("C30", "Conflict", simulate="conflict"))
+        start = fields.Datetime.now()
+        with freeze_time(start):
+            self.process()
+        conflict_runs = self.Audit.search_count(
+            [
+                ("message_id", "=", message.id),
+                ("action", "=", "message.retry"),
+                ("summary", "like", "conflict, run again at once"),
+            ]
+        )
+        self.assertEqual(conflict_runs, 2, "two conflicts ran again at once")
+        self.assertEqual(message.conflict_count, 2)
+        # the third conflict is an ordinary failure: it uses an attempt and backs off
+        self.assertEqual((message.state, message.attempts), ("retry", 1))
+        self.assertGreater(message.next_attempt_at, start)
+        self.assertIn("SerializationFailure", message.last_error)
+        # a person's retry resets the conflicts with the attempts
+        with freeze_time(start):
+            message.action_retry()
+            self.assertEqual((message.attempts, message.conflict_count), (0, 0))
+            self.process()
+        self.assertEqual((message.state, message.attempts), ("retry", 1))
+        self.assertEqual(message.conflict_count, 2)
+
+    def test_conflict_count_is_written_by_the_engine_only(self):
+        message = self.enqueue(self.payload("C31", "Guarded conflicts"))
+        manager = new_test_user(
+            self.env,
+            "hc_mgr_conflicts",
+            groups="healthcare_integration_base.group_integration_manager",
+        )
+        with self.assertRaises(UserError):
+            message.with_user(manager).write({"conflict_count": 0})
+
     def test_retry_is_not_claimed_before_its_time(self):
         message = self.enqueue(self.payload("C6", "Fay", simulate="retry"))
         self.process()

@@ -1,7 +1,11 @@
+import xmlrpc.client
+
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import new_test_user, tagged
+from odoo.tools import mute_logger
 
 from .common import IntegrationCase
+from .http_common import WebhookHttpCase
 
 
 @tagged("post_install", "-at_install")
@@ -123,3 +127,45 @@ class TestRecordRules(IntegrationCase):
             self.env["hc.integration.backend"].with_user(self.hr_user).create(
                 {"name": "x", "code": "x"}
             )
+
+
+@tagged("post_install", "-at_install")
+class TestEngineFieldsOverRpc(WebhookHttpCase):
+    """The queue's engine-owned fields refuse writes from any caller over XML-RPC, whatever
+    context the call carries: the guard's sentinel cannot be sent."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.manager = new_test_user(
+            cls.env, "hc_rpc_mgr", groups="healthcare_integration_base.group_integration_manager"
+        )
+        cls.message, _status = cls.Message._hc_enqueue(
+            cls.flow,
+            {"event_type": "contact.upsert", "schema_version": "1.0", "contact": {}},
+            external_id="rpc-guard-1",
+        )
+
+    def execute(self, method, *args, **kwargs):
+        uid = self.xmlrpc_common.authenticate(self.env.cr.dbname, "hc_rpc_mgr", "hc_rpc_mgr", {})
+        self.assertTrue(uid)
+        return self.xmlrpc_object.execute_kw(
+            self.env.cr.dbname, uid, "hc_rpc_mgr", "hc.integration.message", method, args, kwargs
+        )
+
+    def test_manager_reads_but_cannot_write_attempt_and_conflict_counters(self):
+        [row] = self.execute("read", [self.message.id], ["attempts", "conflict_count"])
+        self.assertEqual((row["attempts"], row["conflict_count"]), (0, 0))
+        for values, context in (
+            ({"conflict_count": 5}, {}),
+            ({"attempts": 5}, {}),
+            ({"conflict_count": 5}, {"hc_engine": True}),
+        ):
+            with (
+                self.subTest(values=values, context=context),
+                mute_logger("odoo.http"),
+                self.assertRaisesRegex(xmlrpc.client.Fault, "integration engine only"),
+            ):
+                self.execute("write", [self.message.id], values, context=context)
+        self.message.invalidate_recordset()
+        self.assertEqual((self.message.attempts, self.message.conflict_count), (0, 0))
