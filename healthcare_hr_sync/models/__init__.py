@@ -18,3 +18,4 @@ from . import hc_hr_handler_attendance_summary
 from . import hc_hr_handler_labour_allocation
 from . import hc_hr_handler_roster
 from . import res_config_settings
+from . import hc_hr_sync_npi

@@ -1,8 +1,9 @@
 from datetime import date
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
+from ..tools.npi import npi_problem
 from .hr_employee import HRIS_SYNC
 
 CREDENTIAL_STATUSES = [
@@ -75,6 +76,20 @@ class HcHrCredential(models.Model):
             "This employee already holds a credential of this type with this number.",
         ),
     ]
+
+    @api.constrains("type_id", "number")
+    def _check_npi(self):
+        """An NPI type's numbers are National Provider Identifiers (10 digits, Luhn)."""
+        for credential in self:
+            if credential.type_id.number_check == "npi" and npi_problem(credential.number):
+                raise ValidationError(
+                    self.env._(
+                        "%(number)s is not a valid %(type)s: 10 digits, the last one a check "
+                        "digit.",
+                        number=credential.number,
+                        type=credential.type_id.display_name,
+                    )
+                )
 
     @api.depends("type_id", "number")
     def _compute_display_name(self):

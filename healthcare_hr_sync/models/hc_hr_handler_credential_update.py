@@ -28,6 +28,13 @@ class HcHrHandlerCredentialUpdate(models.AbstractModel):
     def _hc_ordering_key(self, flow, payload):
         return employee_ordering_key(payload.get("employee_external_id"))
 
+    @api.model
+    def _hc_check_payload(self, flow, payload):
+        """An NPI that fails its check digit is refused at the door (422)."""
+        return self.env["hc.hr.credential.type"]._hc_npi_errors(
+            flow.backend_id, [("/credential", payload.get("credential"))]
+        )
+
     def _hc_process(self, message):
         payload = message.payload or {}
         sync = self.env["hc.hr.sync"]

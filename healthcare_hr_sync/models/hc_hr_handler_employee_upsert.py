@@ -58,6 +58,18 @@ class HcHrHandlerEmployeeUpsert(models.AbstractModel):
             else None
         )
 
+    @api.model
+    def _hc_check_payload(self, flow, payload):
+        """An NPI among the credentials that fails its check digit is refused (422)."""
+        employee = payload.get("employee")
+        credentials = employee.get("credentials") if isinstance(employee, dict) else None
+        if not isinstance(credentials, list):
+            return []
+        return self.env["hc.hr.credential.type"]._hc_npi_errors(
+            flow.backend_id,
+            [(f"/employee/credentials/{index}", data) for index, data in enumerate(credentials)],
+        )
+
     def _hc_process(self, message):
         payload = message.payload or {}
         data = payload.get("employee") or {}

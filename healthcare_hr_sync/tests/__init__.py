@@ -9,3 +9,4 @@ from . import test_field_ownership
 from . import test_security
 from . import test_webhook_http
 from . import test_conflict_retry
+from . import test_npi
