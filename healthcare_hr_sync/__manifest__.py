@@ -6,9 +6,11 @@
     "website": "https://github.com/healthcare-integration-suite/odoo-addons",
     "author": "Healthcare Integration Suite contributors",
     "license": "LGPL-3",
-    "depends": ["healthcare_integration_base", "hr", "analytic"],
+    # account: payroll journals post entries (the suite installs it anyway: revenue cycle)
+    "depends": ["healthcare_integration_base", "hr", "analytic", "account"],
     "data": [
         "security/healthcare_hr_sync_security.xml",
+        "security/hc_hr_payroll_security.xml",
         "security/ir.model.access.csv",
         "views/hr_employee_views.xml",
         "views/hc_hr_credential_views.xml",
@@ -16,6 +18,8 @@
         "views/hc_hr_drift_views.xml",
         "views/hc_integration_flow_views.xml",
         "views/res_config_settings_views.xml",
+        "views/hc_hr_payroll_journal_views.xml",
+        "views/res_config_settings_payroll_views.xml",
         "views/healthcare_hr_sync_menus.xml",
         "data/hc_hr_credential_type_data.xml",
         "data/mail_activity_type_data.xml",

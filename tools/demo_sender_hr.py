@@ -4,7 +4,9 @@ Sends signed events to ``/healthcare/webhook/demo_hris/<flow>``: onboarding a sm
 hospital roster (the managers arrive after their reports: the reports wait and are
 released), a transfer, a termination, an expiring licence and a suspended one, an
 attendance summary, and one unknown department code on purpose (it waits as a pending
-mapping: map NEURO in Integrations → Mappings and the employee is created).
+mapping: map NEURO in Integrations → Mappings and the employee is created). The payroll
+system (``demo_payroll``) then sends a pay run to accounting and a correction of it (the
+entry is reversed and posted again).
 
 Event ids and contents depend on the day only: running the script twice the same day
 gives ``200`` duplicates, not new events.
@@ -24,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from demo_client import WebhookClient
 
 BACKEND = "demo_hris"
+PAYROLL_BACKEND = "demo_payroll"
 DOMAIN = "hospital.example"
 
 
@@ -267,13 +270,74 @@ def _unknown_code_event(today, stamp):
     )
 
 
+def _pay_run(today, minutes, regular_icu):
+    """The last two weeks' pay run: amounts per payroll code and cost centre only."""
+    period_end = today - timedelta(days=1)
+    lines = [
+        ("earning", "REG", "CC-4410", regular_icu),
+        ("earning", "REG", "CC-5200", "6120.00"),
+        ("earning", "REG", "CC-6100", "4310.00"),
+        ("earning", "OT", "CC-4410", "1275.50"),
+        ("deduction", "FIT", "CC-4410", "2210.00"),
+        ("deduction", "FIT", "CC-5200", "980.00"),
+        ("deduction", "FICA_EE", "CC-4410", "1105.00"),
+        ("employer_contribution", "FICA_ER", "CC-4410", "1105.00"),
+        ("employer_contribution", "FICA_ER", "CC-5200", "468.00"),
+        ("employer_contribution", "MED_ER", "CC-6100", "650.00"),
+    ]
+    totals = {"earning": 0, "deduction": 0, "employer_contribution": 0}
+    for line_type, _code, _cc, amount in lines:
+        totals[line_type] += round(float(amount) * 100)
+    return _envelope(
+        "payroll.journal",
+        today,
+        minutes,
+        pay_period_id=f"PP-{period_end:%Y%m%d}",
+        period_start=(period_end - timedelta(days=13)).isoformat(),
+        period_end=period_end.isoformat(),
+        pay_date=today.isoformat(),
+        currency="USD",
+        lines=[
+            {"type": t, "code": c, "cost_center_code": cc, "amount": a} for t, c, cc, a in lines
+        ],
+        control_totals={
+            "earnings": f"{totals['earning'] / 100:.2f}",
+            "deductions": f"{totals['deduction'] / 100:.2f}",
+            "employer_contributions": f"{totals['employer_contribution'] / 100:.2f}",
+            "net_pay": f"{(totals['earning'] - totals['deduction']) / 100:.2f}",
+        },
+    )
+
+
+def payroll_events(today=None):
+    """``[(label, flow code, event id, body)]`` of the demo payroll system."""
+    today = today or datetime.now(timezone.utc).date()
+    stamp = today.strftime("%Y%m%d")
+    return [
+        (
+            "pay run to accounting (one balanced entry by cost centre)",
+            "payroll_journal",
+            f"pay-demo-{stamp}-run",
+            _pay_run(today, 70, "18400.00"),
+        ),
+        (
+            "corrected pay run (the entry is reversed and posted again)",
+            "payroll_journal",
+            f"pay-demo-{stamp}-run-corrected",
+            _pay_run(today, 80, "18650.00"),
+        ),
+    ]
+
+
 def run(base_url, secret=None, today=None, out=print):
     """Send the demo HR traffic to ``base_url``; returns ``[(label, HTTP status)]``."""
     client = WebhookClient(base_url, secret=secret)
     results = []
-    for label, flow, event_id, body in events(today):
+    traffic = [(BACKEND, event) for event in events(today)]
+    traffic += [(PAYROLL_BACKEND, event) for event in payroll_events(today)]
+    for backend, (label, flow, event_id, body) in traffic:
         try:
-            response = client.post(BACKEND, flow, body, event_id=event_id)
+            response = client.post(backend, flow, body, event_id=event_id)
         except requests.RequestException as error:
             out(f"---  {flow:<20} {label}: Odoo did not answer ({type(error).__name__})")
             results.append((label, 599))

@@ -19,3 +19,9 @@ from . import hc_hr_handler_labour_allocation
 from . import hc_hr_handler_roster
 from . import res_config_settings
 from . import hc_hr_sync_npi
+from . import account_move
+from . import hc_hr_payroll_journal
+from . import hc_integration_mapping_payroll
+from . import hc_hr_handler_payroll_journal
+from . import res_company_payroll
+from . import res_config_settings_payroll

@@ -2,6 +2,7 @@ from odoo import api, models
 from odoo.exceptions import UserError
 
 HR_GROUP_XMLID = "healthcare_hr_sync.group_hr_resolver"
+PAYROLL_GROUP_XMLID = "healthcare_hr_sync.group_payroll_resolver"
 
 
 #: The standard flows of an HRIS: inbound events and the roster reconciliation.
@@ -96,10 +97,31 @@ class HcIntegrationBackend(models.Model):
         specs = PAYROLL_FLOW_SPECS if backend_type == "payroll" else HRIS_FLOW_SPECS
         return [dict(spec) for spec in specs]
 
+    @api.model
+    def _hc_hr_payroll_flow_specs(self):
+        """The payroll journal flow of a payroll system (webhook, or a pull once enabled),
+        owned by the Payroll Journal Resolver group."""
+        return [
+            {
+                "code": "payroll_journal",
+                "name": "Payroll journal to accounting",
+                "handler_model": "hc.hr.handler.payroll.journal",
+                "event_type": "payroll.journal",
+                "sync_mode": "batch",
+                "priority": 20,
+                "sla_minutes": 24 * 60,
+                "max_body_bytes": 10 * 1024 * 1024,
+                "pull_endpoint": "/payroll-journals",
+                "pull_page_size": 20,
+                "sequence": 65,
+            }
+        ]
+
     def _hc_hr_setup_flows(self):
         """Create the standard HR flows missing on these backends (HRIS: inbound events and
-        reconciliation; payroll: labour allocation), owned by the HR Integration Resolver
-        group. Existing flows are left as they are. Returns the flows created."""
+        reconciliation; payroll: labour allocation out, payroll journals in), owned by the
+        HR Integration Resolver group (payroll journals: the Payroll Journal Resolver
+        group). Existing flows are left as they are. Returns the flows created."""
         group = self.env.ref(HR_GROUP_XMLID)
         created = self.env["hc.integration.flow"]
         for backend in self:
@@ -111,6 +133,10 @@ class HcIntegrationBackend(models.Model):
                     )
                 )
             created |= backend._hc_ensure_flows(self._hc_hr_flow_specs(backend.backend_type), group)
+            if backend.backend_type == "payroll":
+                created |= backend._hc_ensure_flows(
+                    self._hc_hr_payroll_flow_specs(), self.env.ref(PAYROLL_GROUP_XMLID)
+                )
         return created
 
     def action_hc_hr_setup_flows(self):

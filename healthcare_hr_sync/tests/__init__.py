@@ -9,4 +9,6 @@ from . import test_field_ownership
 from . import test_security
 from . import test_webhook_http
 from . import test_conflict_retry
+from . import test_payroll_journal
 from . import test_npi
+from . import test_payroll_security

@@ -1,0 +1,27 @@
+from odoo import api, fields, models
+
+#: A payroll code (earning, deduction, employer contribution) maps to the account it posts
+#: to; an employer contribution also credits ``hc_hr_payroll_liability_account_id``.
+PAYROLL_MAPPING_TARGETS = {"earning_code": "account.account"}
+
+
+class HcIntegrationMapping(models.Model):
+    _inherit = "hc.integration.mapping"
+
+    mapping_type = fields.Selection(
+        selection_add=[("earning_code", "Payroll code")],
+        ondelete={"earning_code": "cascade"},
+    )
+    hc_hr_payroll_liability_account_id = fields.Many2one(
+        "account.account",
+        string="Contribution liability",
+        help="Payroll codes of employer contributions: the liability credited (e.g. employer "
+        "taxes payable), the mapped account being the expense. Empty: the company's "
+        "employer contributions payable account.",
+    )
+
+    @api.model
+    def _mapping_target_models(self):
+        targets = super()._mapping_target_models()
+        targets.update(PAYROLL_MAPPING_TARGETS)
+        return targets
