@@ -140,6 +140,14 @@ class ResCompany(models.Model):
         mappings = self.env["hc.integration.mapping"].sudo()
         for backend_id in backend_ids:
             for code, (label, target, liability) in DEMO_PAYROLL_CODES.items():
+                if mappings.search_count(
+                    [
+                        ("backend_id", "=", backend_id),
+                        ("mapping_type", "=", "earning_code"),
+                        ("external_code", "=", code),
+                    ]
+                ):
+                    continue  # the demo data is loaded again on each update
                 mappings.create(
                     {
                         "backend_id": backend_id,

@@ -23,7 +23,9 @@ class TestAttendanceAndLabour(HrSyncCase):
         cls.payroll = cls.env["hc.integration.backend"].create(
             {"name": "Test payroll", "code": "payroll_test", "backend_type": "payroll"}
         )
-        cls.labour_flow = cls.payroll._hc_hr_setup_flows()
+        cls.labour_flow = cls.payroll._hc_hr_setup_flows().filtered(
+            lambda flow: flow.code == "labour_allocation"
+        )
         with patch.dict(os.environ, {"HC_INTEGRATION_KEY": TEST_KEY}):
             cls.payroll.outbound_secret = PAYROLL_SECRET
 
