@@ -17,6 +17,7 @@
         "views/hc_hr_attendance_summary_views.xml",
         "views/hc_hr_drift_views.xml",
         "views/hc_integration_flow_views.xml",
+        "views/hc_integration_flow_fhir_views.xml",
         "views/res_config_settings_views.xml",
         "views/hc_hr_payroll_journal_views.xml",
         "views/res_config_settings_payroll_views.xml",
@@ -26,5 +27,7 @@
         "data/ir_cron_data.xml",
     ],
     "demo": ["demo/healthcare_hr_sync_demo.xml"],
+    # fhir.resources: FHIR R4 Practitioner validation of the credential_fhir flow
+    "external_dependencies": {"python": ["fhir.resources"]},
     "installable": True,
 }

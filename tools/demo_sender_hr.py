@@ -4,9 +4,10 @@ Sends signed events to ``/healthcare/webhook/demo_hris/<flow>``: onboarding a sm
 hospital roster (the managers arrive after their reports: the reports wait and are
 released), a transfer, a termination, an expiring licence and a suspended one, an
 attendance summary, and one unknown department code on purpose (it waits as a pending
-mapping: map NEURO in Integrations → Mappings and the employee is created). The payroll
-system (``demo_payroll``) then sends a pay run to accounting and a correction of it (the
-entry is reversed and posted again).
+mapping: map NEURO in Integrations → Mappings and the employee is created). A FHIR
+Practitioner brings the manager's NPI and licence. The payroll system (``demo_payroll``)
+then sends a pay run to accounting and a correction of it (the entry is reversed and
+posted again).
 
 Event ids and contents depend on the day only: running the script twice the same day
 gives ``200`` duplicates, not new events.
@@ -329,11 +330,51 @@ def payroll_events(today=None):
     ]
 
 
+def credential_fhir_events(today=None):
+    """A FHIR R4 Practitioner for the manager HR-1000 as a credentialing system exports
+    it: the NPI and the licence become credentials; name, birth date, address, telecom,
+    photo and the SSN identifier are dropped before storage."""
+    today = today or datetime.now(timezone.utc).date()
+    practitioner = {
+        "resourceType": "Practitioner",
+        "id": "prac-HR-1000",
+        "meta": {"versionId": "1", "lastUpdated": _at(today, 90)},
+        "identifier": [
+            {"system": "urn:hc:hris:employee-id", "value": "HR-1000"},
+            {"system": "http://hl7.org/fhir/sid/us-npi", "value": "1234567893"},
+            {"system": "http://hl7.org/fhir/sid/us-ssn", "value": "000-12-3456"},
+        ],
+        "name": [{"family": "Garcia", "given": ["Maria"]}],
+        "birthDate": "1975-04-02",
+        "address": [{"line": ["12 Elm Street"], "city": "Springfield"}],
+        "telecom": [{"system": "phone", "value": "555-0100", "use": "home"}],
+        "qualification": [
+            {
+                "identifier": [{"value": "MD-120034"}],
+                "code": {"coding": [{"code": "MD_LICENSE"}], "text": "Physician licence"},
+                "period": {
+                    "start": "2020-01-01",
+                    "end": (today + timedelta(days=700)).isoformat(),
+                },
+                "issuer": {"display": "Medical Board"},
+            }
+        ],
+    }
+    return [
+        (
+            "FHIR Practitioner of HR-1000: NPI and licence (personal data dropped)",
+            "credential_fhir",
+            f"hr-demo-{today:%Y%m%d}-fhir-HR-1000",
+            practitioner,
+        )
+    ]
+
+
 def run(base_url, secret=None, today=None, out=print):
     """Send the demo HR traffic to ``base_url``; returns ``[(label, HTTP status)]``."""
     client = WebhookClient(base_url, secret=secret)
     results = []
-    traffic = [(BACKEND, event) for event in events(today)]
+    traffic = [(BACKEND, event) for event in events(today) + credential_fhir_events(today)]
     traffic += [(PAYROLL_BACKEND, event) for event in payroll_events(today)]
     for backend, (label, flow, event_id, body) in traffic:
         try:

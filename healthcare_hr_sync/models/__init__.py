@@ -25,3 +25,5 @@ from . import hc_integration_mapping_payroll
 from . import hc_hr_handler_payroll_journal
 from . import res_company_payroll
 from . import res_config_settings_payroll
+from . import hc_integration_flow_fhir
+from . import hc_hr_handler_credential_fhir

@@ -5,6 +5,20 @@ HR_GROUP_XMLID = "healthcare_hr_sync.group_hr_resolver"
 PAYROLL_GROUP_XMLID = "healthcare_hr_sync.group_payroll_resolver"
 
 
+#: Credentials as FHIR R4 Practitioner resources (an HRIS's or a credentialing system's).
+FHIR_FLOW_SPEC = {
+    "code": "credential_fhir",
+    "name": "Credentials (FHIR Practitioner)",
+    "handler_model": "hc.hr.handler.credential.fhir",
+    "event_type": "fhir.practitioner",
+    "schema_versions": "R4",
+    "sync_mode": "realtime",
+    "priority": 5,
+    "sla_minutes": 15,
+    "pull_endpoint": "/Practitioner",
+    "pull_page_size": 50,
+    "sequence": 45,
+}
 #: The standard flows of an HRIS: inbound events and the roster reconciliation.
 HRIS_FLOW_SPECS = [
     {
@@ -47,6 +61,7 @@ HRIS_FLOW_SPECS = [
         "sla_minutes": 15,
         "sequence": 40,
     },
+    FHIR_FLOW_SPEC,
     {
         "code": "attendance_summary",
         "name": "Attendance summary",
@@ -72,6 +87,8 @@ HRIS_FLOW_SPECS = [
         "sequence": 70,
     },
 ]
+#: The standard flow of a credentialing system.
+CREDENTIALING_FLOW_SPECS = [FHIR_FLOW_SPEC]
 #: The standard flow of a payroll system: labour allocation, outbound.
 PAYROLL_FLOW_SPECS = [
     {
@@ -93,9 +110,10 @@ class HcIntegrationBackend(models.Model):
 
     @api.model
     def _hc_hr_flow_specs(self, backend_type):
-        """The standard HR flows of an HRIS (inbound) or a payroll system (outbound)."""
-        specs = PAYROLL_FLOW_SPECS if backend_type == "payroll" else HRIS_FLOW_SPECS
-        return [dict(spec) for spec in specs]
+        """The standard HR flows of an HRIS (inbound), a payroll system (outbound) or a
+        credentialing system (FHIR practitioners)."""
+        specs = {"payroll": PAYROLL_FLOW_SPECS, "credentialing": CREDENTIALING_FLOW_SPECS}
+        return [dict(spec) for spec in specs.get(backend_type, HRIS_FLOW_SPECS)]
 
     @api.model
     def _hc_hr_payroll_flow_specs(self):
@@ -119,16 +137,18 @@ class HcIntegrationBackend(models.Model):
 
     def _hc_hr_setup_flows(self):
         """Create the standard HR flows missing on these backends (HRIS: inbound events and
-        reconciliation; payroll: labour allocation out, payroll journals in), owned by the
-        HR Integration Resolver group (payroll journals: the Payroll Journal Resolver
-        group). Existing flows are left as they are. Returns the flows created."""
+        reconciliation; payroll: labour allocation out, payroll journals in; credentialing:
+        FHIR practitioners), owned by the HR Integration Resolver group (payroll journals:
+        the Payroll Journal Resolver group). Existing flows are left as they are. Returns
+        the flows created."""
         group = self.env.ref(HR_GROUP_XMLID)
         created = self.env["hc.integration.flow"]
         for backend in self:
-            if backend.backend_type not in ("hris", "payroll"):
+            if backend.backend_type not in ("hris", "payroll", "credentialing"):
                 raise UserError(
                     self.env._(
-                        "HR flows go on an HRIS or a payroll backend; %(backend)s is neither.",
+                        "HR flows go on an HRIS, payroll or credentialing backend; "
+                        "%(backend)s is none of them.",
                         backend=backend.name,
                     )
                 )

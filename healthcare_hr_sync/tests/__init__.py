@@ -12,3 +12,4 @@ from . import test_conflict_retry
 from . import test_payroll_journal
 from . import test_npi
 from . import test_payroll_security
+from . import test_credential_fhir

@@ -46,6 +46,7 @@ class TestHrResolverSecurity(HrSyncCase):
                 "employee_transfer",
                 "employee_terminate",
                 "credential_update",
+                "credential_fhir",
                 "attendance_summary",
                 "roster_reconciliation",
             },
