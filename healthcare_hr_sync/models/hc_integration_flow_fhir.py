@@ -6,6 +6,8 @@ FHIR_HANDLER = "hc.hr.handler.credential.fhir"
 DEFAULT_EMPLOYEE_SYSTEM = "urn:hc:hris:employee-id"
 
 
+# The FHIR side of hc.integration.flow, in a file of its own (one concern per file).
+# pylint: disable=consider-merging-classes-inherited
 class HcIntegrationFlow(models.Model):
     """FHIR settings of the credential flows that receive ``Practitioner`` resources."""
 

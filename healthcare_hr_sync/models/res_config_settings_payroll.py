@@ -1,6 +1,8 @@
 from odoo import fields, models
 
 
+# The payroll journal settings, in a file of its own (one concern per file).
+# pylint: disable=consider-merging-classes-inherited
 class ResConfigSettings(models.TransientModel):
     """Payroll journal posting settings of the current company."""
 
