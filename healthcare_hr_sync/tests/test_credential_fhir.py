@@ -1,21 +1,17 @@
 import copy
 import json
 import logging
-import os
 import re
 import uuid
-from unittest.mock import patch
 
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 from odoo.tools import SQL
 
-from odoo.addons.healthcare_integration_base.tools import standard_webhooks
-
 from ..models.hc_integration_flow_fhir import DEFAULT_EMPLOYEE_SYSTEM
-from .common import TEST_KEY, HrSyncCase, JsonStandIn
+from .common import HrSyncCase, JsonStandIn
+from .http_common import HrWebhookCase
 
 NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
-SECRET = "whsec_" + "Zmhpci13ZWJob29rLXRlc3Qtc2VjcmV0LTAxMjM0NTY3"
 #: Personal data of the practitioner below that must never reach the database or the logs.
 PERSONAL = (
     "Zebediah",
@@ -296,34 +292,19 @@ class TestCredentialFhir(HrSyncCase):
 
 
 @tagged("post_install", "-at_install")
-class TestCredentialFhirWebhook(HttpCase):
+class TestCredentialFhirWebhook(HrWebhookCase):
     """The FHIR flow over the real route: 202 for a valid Practitioner, 422 otherwise, and
     its contract in the OpenAPI document."""
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        key = patch.dict(os.environ, {"HC_INTEGRATION_KEY": TEST_KEY})
-        key.start()
-        cls.addClassCleanup(key.stop)
-        cls.backend = cls.env["hc.integration.backend"].create(
-            {"name": "Credentialing (http)", "code": "cred_http", "backend_type": "credentialing"}
-        )
-        cls.backend.webhook_secret = SECRET
-        cls.backend._hc_hr_setup_flows()
-
-    def post(self, resource):
-        data = json.dumps(resource).encode()
-        headers = standard_webhooks.sign_headers(SECRET, f"msg_{uuid.uuid4().hex}", data)
-        headers["Content-Type"] = "application/json"
-        return self.url_open(
-            f"/healthcare/webhook/{self.backend.code}/credential_fhir", data=data, headers=headers
-        )
+    backend_code = "cred_http"
+    backend_type = "credentialing"
 
     def test_valid_and_invalid_practitioners(self):
-        accepted = self.post(practitioner())
+        accepted = self.post("credential_fhir", practitioner())
         self.assertEqual(accepted.status_code, 202, accepted.text)
-        refused = self.post(practitioner(birthDate="23/07/1961", npi="1234567890"))
+        refused = self.post(
+            "credential_fhir", practitioner(birthDate="23/07/1961", npi="1234567890")
+        )
         self.assertEqual(refused.status_code, 422)
         self.assertEqual(refused.headers["Content-Type"], "application/problem+json")
         self.assertIn("/birthDate", refused.text)

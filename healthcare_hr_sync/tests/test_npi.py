@@ -1,18 +1,12 @@
 import json
-import os
-import uuid
 from unittest import TestCase
-from unittest.mock import patch
 
 from odoo.exceptions import ValidationError
-from odoo.tests import HttpCase, tagged
-
-from odoo.addons.healthcare_integration_base.tools import standard_webhooks
+from odoo.tests import tagged
 
 from ..tools.npi import is_valid_npi, luhn_check_digit, npi_problem
-from .common import TEST_KEY, HrSyncCase
-
-SECRET = "whsec_" + "bnBpLXdlYmhvb2stdGVzdC1zZWNyZXQtMDEyMzQ1Njc4"
+from .common import HrSyncCase
+from .http_common import HrWebhookCase
 
 
 class TestNpiTool(TestCase):
@@ -127,28 +121,10 @@ class TestNpiCredentials(HrSyncCase):
 
 
 @tagged("post_install", "-at_install")
-class TestNpiWebhook(HttpCase):
+class TestNpiWebhook(HrWebhookCase):
     """An invalid NPI is a 422 at the webhook, with the path and without the number."""
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        key = patch.dict(os.environ, {"HC_INTEGRATION_KEY": TEST_KEY})
-        key.start()
-        cls.addClassCleanup(key.stop)
-        cls.backend = cls.env["hc.integration.backend"].create(
-            {"name": "HRIS (NPI)", "code": "hris_npi", "backend_type": "hris"}
-        )
-        cls.backend.webhook_secret = SECRET
-        cls.backend._hc_hr_setup_flows()
-
-    def post(self, body):
-        data = json.dumps(body).encode()
-        headers = standard_webhooks.sign_headers(SECRET, f"msg_{uuid.uuid4().hex}", data)
-        headers["Content-Type"] = "application/json"
-        return self.url_open(
-            f"/healthcare/webhook/{self.backend.code}/credential_update", data=data, headers=headers
-        )
+    backend_code = "hris_npi"
 
     def event(self, number):
         return {
@@ -160,10 +136,10 @@ class TestNpiWebhook(HttpCase):
         }
 
     def test_invalid_npi_answers_422(self):
-        response = self.post(self.event("1234567890"))
+        response = self.post("credential_update", self.event("1234567890"))
         self.assertEqual(response.status_code, 422, response.text)
         self.assertEqual(response.headers["Content-Type"], "application/problem+json")
         problem = response.json()
         self.assertIn("/credential/number", json.dumps(problem))
         self.assertNotIn("1234567890", response.text)
-        self.assertEqual(self.post(self.event("1234567893")).status_code, 202)
+        self.assertEqual(self.post("credential_update", self.event("1234567893")).status_code, 202)

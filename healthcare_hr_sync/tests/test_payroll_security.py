@@ -1,30 +1,22 @@
-import json
-import os
-import uuid
 import xmlrpc.client
-from unittest.mock import patch
 
-from odoo.tests import HttpCase, get_db_name, new_test_user, tagged
+from odoo.tests import get_db_name, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.healthcare_integration_base.tools import standard_webhooks
-
-from .common import TEST_KEY
-
-SECRET = "whsec_" + "cGF5cm9sbC13ZWJob29rLXRlc3Qtc2VjcmV0LTAxMjM0"
+from .http_common import HrWebhookCase
 
 
 @tagged("post_install", "-at_install")
-class TestPayrollOverHttp(HttpCase):
+class TestPayrollOverHttp(HrWebhookCase):
     """Payroll journals over real sockets: the signed webhook, and who may read the amounts
     (XML-RPC as each user, as any client would call)."""
+
+    backend_code = "pay_http"
+    backend_type = "payroll"
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        key = patch.dict(os.environ, {"HC_INTEGRATION_KEY": TEST_KEY})
-        key.start()
-        cls.addClassCleanup(key.stop)
         cls.company = cls.env.company
         cls.company._hc_hr_payroll_setup_accounting()
         Account = cls.env["account.account"]
@@ -34,11 +26,6 @@ class TestPayrollOverHttp(HttpCase):
         cls.withholding = Account.create(
             {"code": "239901", "name": "Withholding (http)", "account_type": "liability_current"}
         )
-        cls.backend = cls.env["hc.integration.backend"].create(
-            {"name": "Payroll over HTTP", "code": "pay_http", "backend_type": "payroll"}
-        )
-        cls.backend.webhook_secret = SECRET
-        cls.backend._hc_hr_setup_flows()
         cls.env["hc.integration.mapping"].create(
             [
                 {
@@ -60,16 +47,6 @@ class TestPayrollOverHttp(HttpCase):
             login: new_test_user(cls.env, login=login, groups=groups)
             for login, groups in users.items()
         }
-
-    def post(self, body, event_id=None):
-        data = json.dumps(body).encode()
-        headers = standard_webhooks.sign_headers(
-            SECRET, event_id or f"msg_{uuid.uuid4().hex}", data
-        )
-        headers["Content-Type"] = "application/json"
-        return self.url_open(
-            f"/healthcare/webhook/{self.backend.code}/payroll_journal", data=data, headers=headers
-        )
 
     def run_event(self, net_pay="5234.56", **line_extra):
         return {
@@ -98,7 +75,7 @@ class TestPayrollOverHttp(HttpCase):
         )
 
     def post_a_run(self):
-        response = self.post(self.run_event())
+        response = self.post("payroll_journal", self.run_event())
         self.assertEqual(response.status_code, 202, response.text)
         self.env["hc.integration.processor"]._cron_process_queue()
         journal = self.env["hc.hr.payroll.journal"].search([("backend_id", "=", self.backend.id)])
@@ -106,11 +83,11 @@ class TestPayrollOverHttp(HttpCase):
         return journal
 
     def test_a_signed_pay_run_posts_and_bad_ones_are_422(self):
-        mismatch = self.post(self.run_event(net_pay="5234.55"))
+        mismatch = self.post("payroll_journal", self.run_event(net_pay="5234.55"))
         self.assertEqual(mismatch.status_code, 422)
         self.assertIn("/control_totals/net_pay", mismatch.text)
         self.assertNotIn("5234", mismatch.text, "no pay figure echoed")
-        per_employee = self.post(self.run_event(employee_external_id="HR-1001"))
+        per_employee = self.post("payroll_journal", self.run_event(employee_external_id="HR-1001"))
         self.assertEqual(per_employee.status_code, 422)
         self.assertIn("/lines/0", per_employee.text)
         self.assertNotIn("HR-1001", per_employee.text)
