@@ -66,7 +66,8 @@ class HcHrHandlerCredentialFhir(models.AbstractModel):
         if not isinstance(resource, dict):
             return resource
         payload = dict(resource, event_type=flow.event_type, schema_version=FHIR_VERSION)
-        last_updated = (resource.get("meta") or {}).get("lastUpdated")
+        meta = resource.get("meta")
+        last_updated = meta.get("lastUpdated") if isinstance(meta, dict) else None
         payload.pop("occurred_at", None)
         if isinstance(last_updated, str):
             payload["occurred_at"] = last_updated
@@ -78,13 +79,13 @@ class HcHrHandlerCredentialFhir(models.AbstractModel):
         errors = self._hc_fhir_errors(resource)
         identifiers = resource.get("identifier")
         identifiers = identifiers if isinstance(identifiers, list) else []
-        systems = {flow.hr_fhir_employee_system, NPI_SYSTEM}
+        systems = [i.get("system") if isinstance(i, dict) else None for i in identifiers]
         for index, identifier in enumerate(identifiers):
-            if isinstance(identifier, dict) and identifier.get("system") == NPI_SYSTEM:
+            if systems[index] == NPI_SYSTEM:
                 problem = npi_problem(identifier.get("value"))
                 if problem and problem != SHAPE_PROBLEM:  # the shape: the schema's pattern
                     errors.append({"path": f"/identifier/{index}/value", "message": problem})
-        if not any(isinstance(i, dict) and i.get("system") in systems for i in identifiers):
+        if not any(system in (flow.hr_fhir_employee_system, NPI_SYSTEM) for system in systems):
             errors.append(
                 {
                     "path": "/identifier",
@@ -101,21 +102,26 @@ class HcHrHandlerCredentialFhir(models.AbstractModel):
         try:
             Practitioner.model_validate(resource)
         except PydanticValidationError as error:
-            problems = []
-            for item in error.errors(include_url=False, include_context=False, include_input=False):
-                path = "/" + "/".join(str(part) for part in item["loc"] if part != "__root__")
-                # a custom validator's text may quote the value: say it generically
-                message = (
-                    "is not a valid FHIR value"
-                    if item["type"] in ("value_error", "assertion_error")
-                    else item["msg"]
-                )
-                problems.append({"path": path, "message": f"FHIR R4: {message}"})
-            return problems[:MAX_ERRORS]
-        except (TypeError, ValueError) as error:
+            return self._hc_fhir_problems(error)
+        except Exception as error:  # noqa: BLE001 - a hostile body is a 422, never a 500
             _logger.info("FHIR Practitioner refused by the validator (%s)", type(error).__name__)
             return [{"path": "/", "message": "FHIR R4: not a valid Practitioner resource"}]
         return []
+
+    @api.model
+    def _hc_fhir_problems(self, error):
+        """The validator's errors as ``[{"path", "message"}]``, values left out."""
+        problems = []
+        for item in error.errors(include_url=False, include_context=False, include_input=False):
+            path = "/" + "/".join(str(part) for part in item["loc"] if part != "__root__")
+            # a custom validator's text may quote the value: say it generically
+            message = (
+                "is not a valid FHIR value"
+                if item["type"] in ("value_error", "assertion_error")
+                else item["msg"]
+            )
+            problems.append({"path": path, "message": f"FHIR R4: {message}"})
+        return problems[:MAX_ERRORS]
 
     @api.model
     def _hc_keep_identifiers(self, flow, payload):
@@ -124,7 +130,7 @@ class HcHrHandlerCredentialFhir(models.AbstractModel):
         identifiers = payload.get("identifier")
         if not isinstance(identifiers, list):
             return payload, []
-        systems = {flow.hr_fhir_employee_system, NPI_SYSTEM}
+        systems = (flow.hr_fhir_employee_system, NPI_SYSTEM)
         kept = [i for i in identifiers if isinstance(i, dict) and i.get("system") in systems]
         dropped = ["identifier[]"] * (len(identifiers) - len(kept))
         return dict(payload, identifier=kept), dropped
@@ -140,9 +146,11 @@ class HcHrHandlerCredentialFhir(models.AbstractModel):
     def _hc_identifiers(self, flow, payload):
         """``(HRIS employee id, NPI)`` of the practitioner (either may be None)."""
         found = {}
-        for identifier in payload.get("identifier") or []:
-            if isinstance(identifier, dict) and identifier.get("value"):
-                found.setdefault(identifier.get("system"), str(identifier["value"]))
+        identifiers = payload.get("identifier")
+        for identifier in identifiers if isinstance(identifiers, list) else ():
+            system = identifier.get("system") if isinstance(identifier, dict) else None
+            if isinstance(system, str) and identifier.get("value"):
+                found.setdefault(system, str(identifier["value"]))
         return found.get(flow.hr_fhir_employee_system), found.get(NPI_SYSTEM)
 
     # ------------------------------------------------------------------------------------

@@ -39,8 +39,9 @@ def line_totals(lines):
     less employee deductions: employer contributions are not taken from pay)."""
     totals = dict.fromkeys(LINE_TYPES.values(), ZERO)
     for line in lines if isinstance(lines, list) else ():
-        if isinstance(line, dict) and line.get("type") in LINE_TYPES:
-            totals[LINE_TYPES[line["type"]]] += amount(line.get("amount")) or ZERO
+        line_type = line.get("type") if isinstance(line, dict) else None
+        if isinstance(line_type, str) and line_type in LINE_TYPES:
+            totals[LINE_TYPES[line_type]] += amount(line.get("amount")) or ZERO
     totals["net_pay"] = totals["earnings"] - totals["deductions"]
     return totals
 
