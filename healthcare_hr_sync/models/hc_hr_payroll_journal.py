@@ -80,15 +80,19 @@ class HcHrPayrollJournal(models.Model):
         """Post the entry of this run in ``journal`` with ``line_values`` (journal item
         values, balanced) and make it the current one."""
         self.ensure_one()
-        move = self.env["account.move"].create(
-            {
-                "move_type": "entry",
-                "journal_id": journal.id,
-                "date": self.date,
-                "ref": self.name,
-                "hc_hr_payroll_journal_id": self.id,
-                "line_ids": [fields.Command.create(values) for values in line_values],
-            }
+        move = (
+            self.env["account.move"]
+            .with_company(journal.company_id)
+            .create(
+                {
+                    "move_type": "entry",
+                    "journal_id": journal.id,
+                    "date": self.date,
+                    "ref": self.name,
+                    "hc_hr_payroll_journal_id": self.id,
+                    "line_ids": [fields.Command.create(values) for values in line_values],
+                }
+            )
         )
         self._hc_accounting_step(move.action_post)
         self.move_id = move

@@ -2,7 +2,7 @@ import json
 from datetime import timedelta
 
 from odoo import Command, fields
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .common import JsonStandIn
 from .common_payroll import RUN_LINES, PayrollCase
@@ -251,6 +251,53 @@ class TestPayrollJournal(PayrollCase):
         journal = self.Journal.search([("backend_id", "=", self.backend.id)])
         self.assertEqual(journal.revision, 2)
         self.assertEqual(journal.earnings_total, 17510.50)
+
+    def test_each_company_posts_in_its_own_journal(self):
+        other = self.setup_other_company(name="North Clinic Inc.")["company"]
+        other._hc_hr_payroll_setup_accounting()
+        backend = self.env["hc.integration.backend"].create(
+            {
+                "name": "North payroll",
+                "code": "pay_north",
+                "backend_type": "payroll",
+                "company_id": other.id,
+            }
+        )
+        flow = backend._hc_hr_setup_flows().filtered(lambda f: f.code == "payroll_journal")
+        Account = self.env["account.account"].with_company(other)
+        wages = Account.create({"code": "610900", "name": "North wages", "account_type": "expense"})
+        self.Mapping.create(
+            {
+                "backend_id": backend.id,
+                "company_id": other.id,
+                "mapping_type": "earning_code",
+                "external_code": "REG",
+                "target_ref": f"account.account,{wages.id}",
+            }
+        )
+        event = self.run_event(
+            lines=[("earning", "REG", None, "800.00")], currency=other.currency_id.name
+        )
+        message, _status = self.Message._hc_enqueue(flow, event, external_id="north-1")
+        self.process()
+        self.assertEqual(message.state, "done", message.last_error)
+        journal = self.Journal.search([("backend_id", "=", backend.id)])
+        self.assertEqual(journal.company_id, other)
+        self.assertEqual(journal.move_id.company_id, other)
+        self.assertEqual(journal.move_id.journal_id, other.hc_hr_payroll_journal_id)
+        self.assertEqual(
+            journal.move_id.line_ids.account_id, wages | other.hc_hr_payroll_net_pay_account_id
+        )
+        self.assertFalse(self.payroll_lines(), "nothing in the first company's books")
+        # an accountant of the first company only does not see it
+        accountant = new_test_user(
+            self.env,
+            login="pay_accountant_a",
+            groups="account.group_account_readonly",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        self.assertFalse(self.Journal.with_user(accountant).search([("id", "=", journal.id)]))
 
     def later(self, **delta):
         return fields.Datetime.now() + timedelta(**(delta or {"minutes": 5}))
