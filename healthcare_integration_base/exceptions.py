@@ -15,6 +15,13 @@ Handlers never commit and never catch these: the queue processor does, in one pl
   appears, or becomes an exception after the flow's dependency timeout.
 """
 
+import logging
+from contextlib import contextmanager
+
+import psycopg2
+
+_logger = logging.getLogger(__name__)
+
 
 class IntegrationError(Exception):
     """Base class of the errors handlers raise. ``message`` is shown to people: keep it in
@@ -90,3 +97,30 @@ class StaleEventError(IntegrationError):
     ``done`` without changes, and the audit log says it was ignored as stale."""
 
     category = "stale"
+
+
+class IngestHookError(ValueError):
+    """A handler's ingest-time code (allow-list, ordering key, effective date, extra
+    checks) raised on a payload — typically a ``KeyError`` on a missing key. Raised by the
+    engine, never by handlers: the delivery is refused (422 at the webhook), nothing is
+    stored. ``hook`` names the step; the text holds the error's class only, never values."""
+
+    def __init__(self, hook, error):
+        super().__init__(
+            f"the flow's handler failed on this event ({hook}: {type(error).__name__})"
+        )
+        self.hook = hook
+        self.error_class = type(error).__name__
+
+
+@contextmanager
+def ingest_hook(hook):
+    """Run handler code of the ingest path: whatever it raises (but database errors, which
+    Odoo must see to retry the request) becomes an :class:`IngestHookError`."""
+    try:
+        yield
+    except (psycopg2.Error, IngestHookError):
+        raise
+    except Exception as error:  # noqa: BLE001 - fail closed on any handler bug
+        _logger.warning("Ingest: the handler's %s code raised %s", hook, type(error).__name__)
+        raise IngestHookError(hook, error) from None

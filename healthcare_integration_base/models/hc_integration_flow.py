@@ -94,9 +94,10 @@ class HcIntegrationFlow(models.Model):
     )
     payload_allowlist = fields.Text(
         string="Payload allow-list",
-        help="One dotted path per line (lists: lines[].amount; whole sub-tree: lines[].*). "
-        "Everything else is dropped before the message is stored. Empty: the handler's "
-        "default list.",
+        help="One dotted path per line (lists: lines[].amount; every plain value of each "
+        "line: lines[].*). A path keeps a value, never a whole object: nested objects keep "
+        "only their own listed paths. Everything else is dropped before the message is "
+        "stored. Empty: the handler's default list.",
     )
     max_body_bytes = fields.Integer(string="Max body size (bytes)", default=1024 * 1024)
     # --- processing policy ---------------------------------------------------------------
@@ -205,6 +206,24 @@ class HcIntegrationFlow(models.Model):
             if flow.max_body_bytes <= 0:
                 raise ValidationError(self.env._("The maximum body size must be positive."))
 
+    @api.constrains("direction", "event_type", "schema_versions", "handler_model")
+    def _check_contract(self):
+        """Fail closed when configured: an inbound flow whose events could not be
+        validated (no event type, no schema version, a version without its schema) is
+        refused, instead of accepting whatever a sender posts."""
+        for flow in self.filtered(lambda f: f.direction == "inbound"):
+            if flow.handler_model not in self.env:
+                continue  # refused at ingest anyway (handler not installed)
+            problems = flow._get_handler()._hc_contract_problems(flow)
+            if problems:
+                raise ValidationError(
+                    self.env._(
+                        "Flow %(flow)s cannot validate what it receives: %(problems)s.",
+                        flow=flow.code,
+                        problems="; ".join(problems),
+                    )
+                )
+
     def _hc_audit_backend(self):
         return self.backend_id
 
@@ -273,6 +292,12 @@ class HcIntegrationFlow(models.Model):
                 {"path": "/event_type", "message": f"this flow accepts '{self.event_type}' only"}
             )
         schema_path = self._get_handler()._hc_schema_path(self, version)
+        if not schema_path and self.direction == "inbound":
+            # fail closed: never accept unvalidated (a flow configured before the check,
+            # or a schema file removed since)
+            return errors + [
+                {"path": "/schema_version", "message": "no contract for this schema version"}
+            ]
         if schema_path:
             validator = _load_validator(schema_path)
             for error in sorted(validator.iter_errors(payload), key=lambda e: list(e.path)):

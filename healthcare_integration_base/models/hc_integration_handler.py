@@ -76,6 +76,30 @@ class HcIntegrationHandler(models.AbstractModel):
         return _schema_path(module, flow.event_type, version)
 
     @api.model
+    def _hc_contract_problems(self, flow):
+        """Why the inbound ``flow`` would accept events unvalidated (empty when its
+        contract is complete): it needs an event type and, for every schema version it
+        lists (at least one), a JSON Schema of this handler. A handler whose contract is
+        not a schema file overrides this (and validates in ``_hc_check_payload``)."""
+        problems = []
+        if not flow.event_type:
+            problems.append(self.env._("it has no event type"))
+        versions = flow._get_accepted_versions()
+        if not versions:
+            problems.append(self.env._("it lists no schema version"))
+        elif flow.event_type:
+            missing = [version for version in versions if not self._hc_schema_path(flow, version)]
+            if missing:
+                problems.append(
+                    self.env._(
+                        "no JSON Schema ships for event %(event)s version(s) %(versions)s",
+                        event=flow.event_type,
+                        versions=", ".join(missing),
+                    )
+                )
+        return problems
+
+    @api.model
     def _hc_check_payload(self, flow, payload):
         """Checks beyond the JSON Schema (e.g. control totals). Returns a list of
         ``{"path", "message"}`` without payload values."""

@@ -8,6 +8,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from ..exceptions import ingest_hook
 from ..tools.actions import filtered_action
 from ..tools.payload import canonical_json, parse_iso_datetime, sha256_hex
 from ..tools.tracecontext import new_trace_id, parse_traceparent
@@ -240,7 +241,9 @@ class HcIntegrationMessage(models.Model):
         ``payload`` is the parsed, validated body; it is minimised here with the flow's
         allow-list unless ``minimized``. Returns ``(message, status)`` where status is
         ``"created"``, ``"duplicate"`` (same event id, same content: the original message)
-        or ``"conflict"`` (same event id, different content: nothing stored).
+        or ``"conflict"`` (same event id, different content: nothing stored). When the
+        handler's allow-list, ordering-key or effective-date code raises, nothing is stored
+        and :class:`IngestHookError` is raised (fail closed: never stored unminimised).
 
         Idempotency rests on the unique constraint (backend, event id) and
         ``INSERT … ON CONFLICT DO NOTHING``, never on a search. In REPEATABLE READ,
@@ -248,16 +251,18 @@ class HcIntegrationMessage(models.Model):
         after this transaction's snapshot: Odoo then re-runs the request, which finds it.
         """
         flow.ensure_one()
-        if not minimized:
-            payload = self._hc_minimize(flow, payload)
-        values = self._prepare_message_values(
-            flow,
-            payload,
-            external_id=str(external_id),
-            content_hash=content_hash or sha256_hex(canonical_json(payload)),
-            traceparent=traceparent,
-            received_at=received_at,
-        )
+        with ingest_hook("allow-list"):
+            if not minimized:
+                payload = self._hc_minimize(flow, payload)
+        with ingest_hook("ordering key or effective date"):
+            values = self._prepare_message_values(
+                flow,
+                payload,
+                external_id=str(external_id),
+                content_hash=content_hash or sha256_hex(canonical_json(payload)),
+                traceparent=traceparent,
+                received_at=received_at,
+            )
         message_id = self._hc_insert_if_new(values)
         if not message_id:
             return self._hc_already_received(values)

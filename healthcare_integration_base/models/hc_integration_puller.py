@@ -38,7 +38,13 @@ import psycopg2
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..exceptions import BusinessError, IntegrationError, RetryableError
+from ..exceptions import (
+    BusinessError,
+    IngestHookError,
+    IntegrationError,
+    RetryableError,
+    ingest_hook,
+)
 from ..tools.backoff import backoff_ceiling
 from ..tools.payload import canonical_json, sha256_hex
 from ..tools.tracecontext import make_traceparent, new_trace_id
@@ -310,18 +316,25 @@ class HcIntegrationPuller(models.AbstractModel):
             errors = [{"path": "/", "message": "the item has no event id"}]
         if errors:
             return self._queue_invalid(flow, item, event_id, errors, traceparent)
-        payload, dropped = flow._minimize_payload(item)
+        try:
+            with ingest_hook("allow-list"):
+                payload, dropped = flow._minimize_payload(item)
+            content_hash = sha256_hex(canonical_json(payload))
+            # raises before anything is inserted when the handler's hooks fail
+            _message, status = messages._hc_enqueue(
+                flow,
+                payload,
+                external_id=str(event_id),
+                content_hash=content_hash,
+                traceparent=traceparent,
+                minimized=True,
+            )
+        except IngestHookError as error:
+            # fail closed: the handler cannot read it, so it is an invalid item
+            problem = {"path": "/", "message": str(error)}
+            return self._queue_invalid(flow, item, event_id, [problem], traceparent)
         if dropped:
             _logger.debug("Flow %s: %d field(s) dropped by the allow-list", flow.id, len(dropped))
-        content_hash = sha256_hex(canonical_json(payload))
-        _message, status = messages._hc_enqueue(
-            flow,
-            payload,
-            external_id=str(event_id),
-            content_hash=content_hash,
-            traceparent=traceparent,
-            minimized=True,
-        )
         if status != "conflict":
             return status
         _message, status = messages._hc_enqueue(

@@ -11,6 +11,7 @@ from odoo.exceptions import UserError
 from odoo.modules.module import get_manifest
 from odoo.tools.misc import file_open
 
+from ..exceptions import IngestHookError, ingest_hook
 from ..tools import openapi, standard_webhooks
 from ..tools import problem as problems
 from ..tools.payload import json_depth, sha256_hex
@@ -18,9 +19,10 @@ from ..tools.tracecontext import make_traceparent, new_trace_id, parse_tracepare
 
 _logger = logging.getLogger(__name__)
 
-#: Content types accepted per flow payload format (RFC 8259 JSON is UTF-8 only).
+#: Content types accepted per flow payload format (RFC 8259 JSON is UTF-8 only; FHIR
+#: servers and clients send their JSON as ``application/fhir+json``).
 CONTENT_TYPES = {
-    "json": ("application/json",),
+    "json": ("application/json", "application/fhir+json"),
     "x12": ("application/edi-x12", "text/plain"),
 }
 #: Deeper JSON is refused as malformed: no canonical event nests beyond a few levels, and
@@ -186,13 +188,24 @@ class HcIntegrationWebhook(models.AbstractModel):
         payload = self._hc_parse(flow, raw, content_type)
         self._hc_check_contract(flow, payload)
         event_id = headers["webhook-id"].strip()
-        message, status = self.env["hc.integration.message"]._hc_enqueue(
-            flow,
-            payload,
-            external_id=event_id,
-            content_hash=sha256_hex(raw),
-            traceparent=headers.get("traceparent"),
-        )
+        try:
+            message, status = self.env["hc.integration.message"]._hc_enqueue(
+                flow,
+                payload,
+                external_id=event_id,
+                content_hash=sha256_hex(raw),
+                traceparent=headers.get("traceparent"),
+            )
+        except IngestHookError as error:
+            raise self._hc_hook_rejection(flow, error) from None
+        if status != "created" and message.flow_id != flow:
+            # event ids are unique per backend: never answer with another flow's message
+            raise WebhookRejection(
+                422,
+                "This webhook-id was already received for another flow of this backend; "
+                "a new event needs a new id.",
+                reason="idempotency_conflict",
+            )
         if status == "conflict":
             raise WebhookRejection(
                 422,
@@ -236,8 +249,13 @@ class HcIntegrationWebhook(models.AbstractModel):
 
     @api.model
     def _hc_check_contract(self, flow, payload):
-        """422 listing the schema errors (paths and rules, never values)."""
-        errors = flow._validate_payload(payload)
+        """422 listing the schema errors (paths and rules, never values); a 422 too
+        when the handler's own checks raise instead of listing problems."""
+        try:
+            with ingest_hook("checks"):
+                errors = flow._validate_payload(payload)
+        except IngestHookError as error:
+            raise self._hc_hook_rejection(flow, error) from None
         if errors:
             raise WebhookRejection(
                 422,
@@ -246,6 +264,18 @@ class HcIntegrationWebhook(models.AbstractModel):
                 reason="schema",
                 errors=errors,
             )
+
+    @api.model
+    def _hc_hook_rejection(self, flow, error):
+        """The 422 of an event that the flow's handler code could not read (fail closed:
+        nothing is stored; the sender learns which step, never a value)."""
+        return WebhookRejection(
+            422,
+            f"The event cannot be read by flow {flow.code} ({error.hook} failed); check "
+            "it against the flow's contract.",
+            reason="unreadable",
+            audit=f"the handler's {error.hook} code raised {error.error_class}",
+        )
 
     @api.model
     def _hc_answer_duplicate(self, flow, message):

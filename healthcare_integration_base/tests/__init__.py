@@ -8,3 +8,5 @@ from . import test_status_api
 from . import test_health_metrics
 from . import test_openapi
 from . import test_webhook_unavailable
+from . import test_ingest_fail_closed
+from . import test_allowlist_subtrees

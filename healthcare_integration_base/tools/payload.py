@@ -1,17 +1,30 @@
 """Payload minimisation and hashing.
 
 An allow-list is a list of dotted paths; ``[]`` walks into every item of a list and ``*``
-keeps a whole sub-tree. Everything not listed is dropped before anything is stored::
+stands for every key of an object. Everything not listed is dropped before anything is
+stored::
 
     employee.external_id
-    employee.credentials[].type
-    lines[].*
+    employee.roles                 # a value, or a list of values: kept
+    employee.credentials[].type    # each credential keeps its listed keys only
+    lines[].*                      # each line keeps its plain values, nothing nested
+
+A path keeps a *value* (a string, number, boolean, null, or a list of those) and never a
+whole sub-tree: an object, or a list of objects, found at a listed path keeps only the
+children that are listed themselves, so a field the sender nests under an allow-listed
+name (``employee.roles: [{"ssn": …}]``) is dropped like any other.
 """
 
 import hashlib
 import json
 import re
 from datetime import datetime, timezone
+
+#: Keys of the compiled tree that cannot collide with payload keys (which are strings).
+_LEAF = object()  # a path ends here: a plain value is kept
+_ITEMS = object()  # ``[]``: the tree applied to each item of a list
+_ANY = object()  # ``*``: the tree applied to every key of an object
+_DROP = object()  # result of _apply: nothing of this value is kept
 
 
 def parse_allowlist(text):
@@ -25,49 +38,56 @@ def parse_allowlist(text):
 
 
 def _compile(paths):
-    """Build a tree of path parts: {'employee': {'external_id': True, ...}, ...}."""
+    """Build a tree of path parts: {'employee': {'external_id': {_LEAF: True}, ...}}."""
     tree = {}
     for path in paths:
         node = tree
-        parts = path.replace("[]", ".[]").split(".")
-        parts = [p for p in parts if p]
-        for index, part in enumerate(parts):
-            last = index == len(parts) - 1
-            if part == "*":
-                node["*"] = True
-                break
-            if last:
-                node[part] = True
-            else:
-                child = node.get(part)
-                if child is True:
-                    break  # a shorter path already keeps the whole sub-tree
-                node = node.setdefault(part, {})
+        for part in (p for p in path.replace("[]", ".[]").split(".") if p):
+            key = {"[]": _ITEMS, "*": _ANY}.get(part, part)
+            node = node.setdefault(key, {})
+            if key is _ANY:
+                break  # ``a.*.b`` would mean nothing more than ``a.*``
+        node[_LEAF] = True
     return tree
 
 
-def _apply(value, tree, prefix, dropped):
-    if tree is True or tree.get("*") is True:
-        return value
+def _is_plain(value):
+    return not isinstance(value, (dict, list))
+
+
+def _apply(value, node, prefix, dropped):
+    """``value`` cut down to ``node``, or ``_DROP``; removed paths go to ``dropped``."""
     if isinstance(value, list):
-        sub = tree.get("[]")
-        if sub is None:
-            dropped.append(prefix + "[]")
-            return []
-        return [_apply(item, sub, prefix + "[]", dropped) for item in value]
+        if _ITEMS in node:
+            items = (_apply(item, node[_ITEMS], prefix + "[]", dropped) for item in value)
+            return [item for item in items if item is not _DROP]
+        if node.get(_LEAF):  # a list kept as a value: its plain items only
+            kept = [item for item in value if _is_plain(item)]
+            if len(kept) != len(value):
+                dropped.append(prefix + "[]")
+            return kept
+        dropped.append(prefix + "[]")
+        return _DROP
     if isinstance(value, dict):
+        children = {key: sub for key, sub in node.items() if isinstance(key, str)}
+        if not children and _ANY not in node:
+            dropped.append(prefix)  # an object where a value was expected
+            return _DROP
         kept = {}
         for key, item in value.items():
-            sub = tree.get(key)
             path = f"{prefix}.{key}" if prefix else key
-            if sub is None:
-                dropped.append(path)
+            sub = children.get(key, node.get(_ANY))
+            result = _DROP if sub is None else _apply(item, sub, path, dropped)
+            if result is _DROP:
+                if sub is None:
+                    dropped.append(path)
                 continue
-            kept[key] = _apply(item, sub, path, dropped)
+            kept[key] = result
         return kept
-    # a scalar where the allow-list expects a structure: keep nothing of it
-    dropped.append(prefix)
-    return None
+    if node.get(_LEAF):
+        return value
+    dropped.append(prefix)  # a value where the allow-list expects a structure
+    return _DROP
 
 
 def apply_allowlist(payload, paths):
@@ -75,7 +95,7 @@ def apply_allowlist(payload, paths):
     and the paths that were removed (for logging counts, never values)."""
     dropped = []
     kept = _apply(payload, _compile(paths), "", dropped)
-    return kept, dropped
+    return ({} if kept is _DROP else kept), dropped
 
 
 def canonical_json(value):
