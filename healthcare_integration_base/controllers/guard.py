@@ -21,6 +21,9 @@ when it is imported:
   opened (the database is down or not selected by ``--database``/``--db-filter``):
   ``503``.
 
+* a webhook sender whose address is in its cool-down (it kept being refused) is answered
+  ``429`` before ``_serve_db`` opens anything: no cursor, no write.
+
 Every other path is untouched. The wrappers are installed once per process; the guard is
 active as soon as the addon's Python code is imported, i.e. once a registry with the
 addon has been loaded — or from the start when the server is run with
@@ -37,10 +40,12 @@ from odoo import http
 from odoo.exceptions import AccessDenied, AccessError, UserError
 
 from ..tools import problem as problems
+from ..tools.source_cooldown import COOLDOWN
 
 _logger = logging.getLogger(__name__)
 
 PREFIX = "/healthcare/"
+WEBHOOK_PREFIX = "/healthcare/webhook/"
 #: Seconds a sender should wait before retrying when the database is unavailable.
 RETRY_AFTER_UNAVAILABLE = 30
 DATABASE_ERRORS = (
@@ -86,10 +91,32 @@ def _is_ours(request):
         return False
 
 
+def _cooled_down(request):
+    """The 429 answer for a webhook sender in its cool-down (no database touched), or
+    None (see ``tools/source_cooldown.py``)."""
+    try:
+        if not request.httprequest.path.startswith(WEBHOOK_PREFIX):
+            return None
+        retry_after = COOLDOWN.retry_after(request.httprequest.remote_addr)
+    except Exception:  # noqa: BLE001 - never let the guard itself fail a request
+        return None
+    if not retry_after:
+        return None
+    return problem_response(
+        429,
+        "Too many refused deliveries from this address; retry later.",
+        headers={"Retry-After": str(retry_after)},
+        reason="source_cooldown",
+    )
+
+
 def _guarded_serve_db(original):
     def _serve_db(self):
         if not _is_ours(self):
             return original(self)
+        cooled_down = _cooled_down(self)
+        if cooled_down is not None:
+            return cooled_down
         try:
             return original(self)
         except HTTPException as exc:

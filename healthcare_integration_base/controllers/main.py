@@ -66,6 +66,7 @@ class HealthcareIntegrationController(http.Controller):
             lambda limit: httprequest.get_data(),
             httprequest.headers.get("Content-Type"),
             flow_id=getattr(request, "hc_webhook_flow_id", None),
+            source=httprequest.remote_addr,
         )
         return json_response(status, body, headers)
 

@@ -24,6 +24,7 @@ from . import hc_integration_exception
 
 # transport: inbound webhooks, outgoing HTTP, scheduled pulls, outbound delivery
 from . import hc_integration_webhook_hit
+from . import hc_integration_webhook_refusal
 from . import hc_integration_webhook
 from . import hc_integration_http_client
 from . import hc_integration_flow_pull

@@ -1,6 +1,7 @@
 import hashlib
 import hmac
 import math
+from collections import Counter
 
 from odoo import api, fields, models
 from odoo.tools import SQL
@@ -49,7 +50,8 @@ class HcIntegrationMetrics(models.AbstractModel):
     """Figures for ``/healthcare/health`` and ``/healthcare/metrics``.
 
     Everything is computed from rows the engine writes anyway (messages, exceptions, the
-    audit log — one ``webhook.rejected`` entry per refused delivery): no counter row is
+    audit log — ``webhook.rejected`` entries, aggregated per minute with their count for
+    unauthenticated noise, plus the refusals of the current minute): no counter row is
     updated on the hot path, so counting never makes concurrent requests contend. Counters
     are totals since installation, as Prometheus expects (``rate()`` does the rest).
     """
@@ -245,25 +247,33 @@ class HcIntegrationMetrics(models.AbstractModel):
         """Refused deliveries by backend, status and reason, and repeated deliveries, from
         the ``webhook.rejected`` and ``webhook.duplicate`` audit entries."""
         cr = self.env.cr
+        # aggregated entries say how many refusals they stand for (count=N)
         cr.execute(
             """
             SELECT coalesce(b.code, ''),
                    coalesce(substring(a.summary FROM 'status=([0-9]+)'), ''),
                    coalesce(substring(a.summary FROM 'reason=([a-z_]+)'), ''),
-                   count(*)
+                   sum(coalesce(substring(a.summary FROM ' count=([0-9]+)')::bigint, 1))
               FROM hc_integration_audit a
               LEFT JOIN hc_integration_backend b ON b.id = a.backend_id
              WHERE a.action = 'webhook.rejected'
              GROUP BY 1, 2, 3
             """
         )
+        totals = Counter()
+        for backend, status, reason, count in cr.fetchall():
+            totals[(backend, status, reason)] += count
+        # refusals of the current minute, not folded into the audit log yet
+        pending = self.env["hc.integration.webhook.refusal"]._hc_pending_counts()
+        for bucket, status, reason, count in pending:
+            totals[("" if bucket == "unknown" else bucket, str(status), reason)] += count
         out.family(
             "hc_webhook_rejected_total",
             "counter",
             "Webhook deliveries refused, by backend, HTTP status and reason.",
             [
                 ("", {"backend": backend, "status": status, "reason": reason}, count)
-                for backend, status, reason, count in cr.fetchall()
+                for (backend, status, reason), count in sorted(totals.items())
             ],
         )
         cr.execute(

@@ -14,7 +14,8 @@ from odoo.tools.misc import file_open
 from ..exceptions import IngestHookError, ingest_hook
 from ..tools import openapi, standard_webhooks
 from ..tools import problem as problems
-from ..tools.payload import json_depth, sha256_hex
+from ..tools.payload import is_url_code, json_depth, safe_segment, sha256_hex
+from ..tools.source_cooldown import COOLDOWN
 from ..tools.tracecontext import make_traceparent, new_trace_id, parse_traceparent
 
 _logger = logging.getLogger(__name__)
@@ -28,7 +29,6 @@ CONTENT_TYPES = {
 #: Deeper JSON is refused as malformed: no canonical event nests beyond a few levels, and
 #: deep nesting is a classic way to make parsers and validators burn CPU or recurse.
 MAX_JSON_DEPTH = 32
-_SAFE_CODE = re.compile(r"[^A-Za-z0-9_.-]")
 
 
 class WebhookRejection(Exception):
@@ -76,11 +76,6 @@ def _unstorable(payload):
     return None
 
 
-def _safe_code(value):
-    """A URL segment fit for an audit summary (codes only, bounded)."""
-    return _SAFE_CODE.sub("?", str(value or ""))[:64]
-
-
 class HcIntegrationWebhook(models.AbstractModel):
     """Receives Standard Webhooks deliveries for ``/healthcare/webhook/<backend>/<flow>``.
 
@@ -98,7 +93,9 @@ class HcIntegrationWebhook(models.AbstractModel):
     # Entry points
     # ------------------------------------------------------------------------------------
     @api.model
-    def _hc_receive(self, backend_code, flow_code, headers, body, content_type, flow_id=None):
+    def _hc_receive(
+        self, backend_code, flow_code, headers, body, content_type, flow_id=None, source=None
+    ):
         """Handle one delivery and return ``(status, body_dict, headers_dict)``.
 
         ``flow_id`` (optional) is the flow the caller already found for these codes with
@@ -107,8 +104,11 @@ class HcIntegrationWebhook(models.AbstractModel):
         ``headers`` is a mapping of the request headers (any case); ``body`` the raw bytes,
         or a callable ``body(limit)`` returning them, so that the caller reads the request
         only once the flow's size limit is known (it may raise werkzeug's
-        ``RequestEntityTooLarge``). Rejections come back as RFC 9457 problem dicts, each
-        audited (without payload) as ``webhook.rejected``.
+        ``RequestEntityTooLarge``). Rejections come back as RFC 9457 problem dicts,
+        audited (without payload) as ``webhook.rejected``: one entry each once the sender
+        is authenticated, aggregated per minute before (see
+        ``hc.integration.webhook.refusal``). ``source`` is the sender's address, cooled
+        down after repeated unauthenticated refusals (``tools/source_cooldown.py``).
         """
         headers = {str(key).lower(): value for key, value in (headers or {}).items()}
         receiver = self._hc_as_backend()
@@ -118,7 +118,14 @@ class HcIntegrationWebhook(models.AbstractModel):
             # generated when absent (or invalid): stored with the message like a received
             # one, so the sender can correlate with the traceparent we answer
             headers["traceparent"] = make_traceparent(trace_id)
-        context = {"backend": None, "flow": None, "trace_id": trace_id, "flow_id": flow_id}
+        context = {
+            "backend": None,
+            "flow": None,
+            "trace_id": trace_id,
+            "flow_id": flow_id,
+            "authenticated": False,
+            "source": source,
+        }
         try:
             status, answer, message_trace_id = receiver._hc_receive_checked(
                 backend_code, flow_code, headers, body, content_type, context
@@ -184,6 +191,7 @@ class HcIntegrationWebhook(models.AbstractModel):
         self._hc_check_content_type(flow, content_type)
         raw = self._hc_read_body(flow, headers, body)
         self._hc_verify_signature(backend, headers, raw)
+        context["authenticated"] = True
         self._hc_check_rate_limit(backend)
         payload = self._hc_parse(flow, raw, content_type)
         self._hc_check_contract(flow, payload)
@@ -514,23 +522,62 @@ class HcIntegrationWebhook(models.AbstractModel):
     def _hc_reject(self, rejection, backend_code, flow_code, context):
         """Audit a rejection (without payload) and build its problem answer."""
         flow = context.get("flow")
-        backend = context.get("backend")
         reason = rejection.reason or problems.PROBLEMS.get(rejection.status, ("error",))[0]
-        target = (
-            f"flow={flow.code}"
-            if flow
-            else f"address={_safe_code(backend_code)}/{_safe_code(flow_code)}"
-        )
-        self.env["hc.integration.audit"]._log(
-            "webhook.rejected",
-            f"status={rejection.status} reason={reason} {target}: "
-            f"{rejection.audit or rejection.detail}",
-            backend=backend or None,
-            trace_id=context["trace_id"],
-        )
+        if context["authenticated"] and rejection.status != 429:
+            # a known sender's event refused: one entry, with its trace id
+            self.env["hc.integration.audit"]._log(
+                "webhook.rejected",
+                f"status={rejection.status} reason={reason} flow={flow.code}: "
+                f"{rejection.audit or rejection.detail}",
+                backend=context.get("backend") or None,
+                trace_id=context["trace_id"],
+            )
+        else:
+            self._hc_count_noise(rejection, reason, backend_code, flow_code, context)
         body = problems.problem(
             rejection.status, rejection.detail, reason=rejection.reason, errors=rejection.errors
         )
         headers = dict(rejection.headers)
         headers["traceparent"] = make_traceparent(context["trace_id"])
         return rejection.status, body, headers
+
+    @api.model
+    def _hc_count_noise(self, rejection, reason, backend_code, flow_code, context):
+        """Refusals before authentication (and rate-limit refusals) are counted, folded
+        into one audit entry per bucket, status, reason and minute; a source refused
+        again and again is cooled down (answered 429 before any database access)."""
+        refusals = self.env["hc.integration.webhook.refusal"]
+        flow = context.get("flow")
+        backend = context.get("backend") or self._hc_backend_named(backend_code)
+        target = (
+            f"flow={flow.code}"
+            if flow
+            else f"address={safe_segment(backend_code)}/{safe_segment(flow_code)}"
+        )
+        refusals._hc_count(
+            rejection.status,
+            reason,
+            f"{target}: {rejection.audit or rejection.detail}",
+            backend=backend,
+            trace_id=context["trace_id"],
+        )
+        source = context.get("source")
+        if source and not context["authenticated"]:
+            COOLDOWN.refused(source)
+            blocked = COOLDOWN.take_blocked(source)
+            if blocked:
+                refusals._hc_count(
+                    429,
+                    "source_cooldown",
+                    "answered before any database access: the source kept being refused",
+                    count=blocked,
+                )
+
+    @api.model
+    def _hc_backend_named(self, backend_code):
+        """The active backend of a URL's first segment (the bucket of a 404 on one of its
+        addresses), or an empty recordset."""
+        backends = self.env["hc.integration.backend"]
+        if not is_url_code(backend_code):
+            return backends
+        return backends.search([("code", "=", backend_code)], limit=1)

@@ -10,3 +10,4 @@ from . import test_openapi
 from . import test_webhook_unavailable
 from . import test_ingest_fail_closed
 from . import test_allowlist_subtrees
+from . import test_webhook_noise

@@ -12,6 +12,7 @@ from odoo import fields
 from odoo.tests import HttpCase
 
 from ..tools import standard_webhooks
+from ..tools.source_cooldown import COOLDOWN
 
 TEST_KEY = "dGVzdC1rZXktZm9yLWhlYWx0aGNhcmUtc3VpdGUtMDE="  # 32 bytes, tests only
 #: The secret of the Standard Webhooks specification's published example.
@@ -52,6 +53,12 @@ class WebhookHttpCase(HttpCase):
                 "sync_mode": "realtime",
             }
         )
+
+    def setUp(self):
+        super().setUp()
+        # the per-address cool-down is process memory: every test starts with none
+        COOLDOWN.reset()
+        self.addCleanup(COOLDOWN.reset)
 
     # ------------------------------------------------------------------------------------
     # Helpers
@@ -107,7 +114,9 @@ class WebhookHttpCase(HttpCase):
         )
 
     def rejections(self):
-        """Audit entries of refused deliveries, newest first."""
+        """Audit entries of refused deliveries, newest first (the refusals counted but not
+        folded yet are folded first, whatever their minute)."""
+        self.env["hc.integration.webhook.refusal"]._hc_fold(close_all=True)
         return self.Audit.sudo().search([("action", "=", "webhook.rejected")], order="id desc")
 
     def assertProblem(self, response, status, type_suffix=None):

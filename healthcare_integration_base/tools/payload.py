@@ -146,3 +146,13 @@ def is_url_code(value):
     """True for a backend or flow code usable as a webhook URL segment (ASCII letters,
     digits, ``-`` and ``_``)."""
     return bool(value) and bool(_URL_CODE.fullmatch(value))
+
+
+_UNSAFE_SEGMENT = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def safe_segment(value, limit=32):
+    """A URL segment fit for an audit summary: ASCII letters, digits, ``-`` and ``_``
+    only (anything else becomes ``?``), at most ``limit`` characters (``…`` marks a cut)."""
+    text = str(value or "")
+    return _UNSAFE_SEGMENT.sub("?", text[:limit]) + ("…" if len(text) > limit else "")
