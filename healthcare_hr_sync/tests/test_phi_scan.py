@@ -111,7 +111,7 @@ class TestPhiScan(HttpCase):
                 body["patient"] = {"name": "SPECIMEN ANN", "member_id": MEMBER_IDS[0]}
                 response = client.post(rcm.BILLING, flow, body)
                 statuses.append(response.status_code)
-            for _label, data in rcm.remittance_files(today).items():
+            for data in rcm.remittance_files(today).values():
                 response = client.post(
                     rcm.CLEARINGHOUSE, "remittance_835", data, content_type=rcm.X12
                 )
