@@ -562,7 +562,8 @@ class HcIntegrationWebhook(models.AbstractModel):
             trace_id=context["trace_id"],
         )
         source = context.get("source")
-        if source and not context["authenticated"]:
+        # our own failures (503: secrets unreadable) are not held against the sender
+        if source and not context["authenticated"] and rejection.status < 500:
             COOLDOWN.refused(source)
             blocked = COOLDOWN.take_blocked(source)
             if blocked:

@@ -143,3 +143,6 @@ class TestIngestFailClosed(WebhookHttpCase):
         x12 = self.flow.copy({"code": "x12_only", "payload_format": "x12"})
         refused = self.post_event(url=self.url(flow=x12.code), content_type="application/fhir+json")
         self.assertProblem(refused, 415)
+        document = self.url_open("/healthcare/api/openapi.json").json()
+        content = document["paths"][self.url()]["post"]["requestBody"]["content"]
+        self.assertEqual(content["application/fhir+json"], content["application/json"])

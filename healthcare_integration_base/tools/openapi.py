@@ -145,7 +145,9 @@ def _webhook_operation(flow):
             body_schema = {"oneOf": schemas}
         else:
             body_schema = {"type": "object"}
-        content = {"application/json": {"schema": body_schema}}
+        # FHIR clients send their JSON as application/fhir+json: the same body
+        media_types = ("application/json", "application/fhir+json")
+        content = {media: {"schema": body_schema} for media in media_types}
     else:
         content = {
             media: {"schema": {"type": "string"}} for media in ("application/edi-x12", "text/plain")
