@@ -126,6 +126,7 @@ class TestPhiScan(HttpCase):
 
     def planted(self):
         values = [SSN, SSN_DIGITS, DATE_OF_BIRTH, FHIR_SSN, FHIR_BIRTH_DATE, "Secret Lane"]
+        values += ["12 Elm Street", "555-0100"]  # the FHIR Practitioner's home address, phone
         if self.rcm:
             values += list(MEMBER_IDS) + list(PATIENT_NAMES)
         return values
