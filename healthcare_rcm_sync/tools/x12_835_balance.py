@@ -1,7 +1,14 @@
-"""The 835 balancing rules, shared by X12 and JSON input."""
+"""The 835 balancing rules, shared by X12 and JSON input.
+
+Sums and differences are computed in :data:`EXACT` arithmetic: exact, or an error, never
+rounded to a false "balanced". Messages name the segment, element and rule, the claim id and
+the amounts, never another value of the file.
+"""
+
+from decimal import localcontext
 
 from .x12_835_model import X12Issue
-from .x12_835_values import ZERO, fmt_amount
+from .x12_835_values import EXACT, ZERO, fmt_amount
 
 
 def _sum_amounts(adjustments):
@@ -19,13 +26,15 @@ def _claim_label(claim):
 
 
 def balance_issues(remittance):
-    """Check the three balancing rules; unreadable amounts (already reported) are skipped."""
+    """Check the balancing rules; unreadable amounts (already reported) are skipped."""
     issues = []
-    for index, claim in enumerate(remittance.claims):
-        issues.extend(_claim_issues(claim, f"/claims/{index}"))
-    payment_issue = _payment_issue(remittance)
-    if payment_issue:
-        issues.append(payment_issue)
+    with localcontext(EXACT):
+        for index, claim in enumerate(remittance.claims):
+            issues.extend(_claim_issues(claim, f"/claims/{index}"))
+        for check in (_notification_issue, _payment_issue):
+            issue = check(remittance)
+            if issue:
+                issues.append(issue)
     return issues
 
 
@@ -47,6 +56,10 @@ def _claim_issues(claim, path):
         issue = _claim_issue(claim, claim_adjusted, service_total, path)
         if issue:
             issues.append(issue)
+    if claim.services and claim_adjusted is not None:
+        issue = _claim_services_issue(claim, claim_adjusted, path)
+        if issue:
+            issues.append(issue)
     return issues
 
 
@@ -57,14 +70,13 @@ def _service_issue(claim, service, line_index, adjusted, claim_path):
     expected = service.charged - adjusted
     if expected == service.paid:
         return None
-    code = service.procedure.code if service.procedure else "?"
     return X12Issue(
         service.position,
         "SVC" if service.position is not None else None,
-        f"service line {line_index + 1} ({code}) of {_claim_label(claim)} does "
-        f"not balance: charged {fmt_amount(service.charged)} - adjustments "
-        f"{fmt_amount(adjusted)} = {fmt_amount(expected)}, but paid is "
-        f"{fmt_amount(service.paid)} (difference "
+        f"SVC03 of service line {line_index + 1} of {_claim_label(claim)} does "
+        "not balance (rule SVC02 - CAS = SVC03): charged "
+        f"{fmt_amount(service.charged)} - adjustments {fmt_amount(adjusted)} = "
+        f"{fmt_amount(expected)}, but paid is {fmt_amount(service.paid)} (difference "
         f"{fmt_amount(service.paid - expected)})",
         "balance.service",
         f"{claim_path}/services/{line_index}",
@@ -84,7 +96,8 @@ def _claim_issue(claim, claim_adjusted, service_total, path):
     return X12Issue(
         claim.position,
         "CLP" if claim.position is not None else None,
-        f"{_claim_label(claim)} does not balance: charged "
+        f"CLP04 of {_claim_label(claim)} does not balance (rule CLP03 - CAS = CLP04): "
+        "charged "
         f"{fmt_amount(claim.charged)} - adjustments {fmt_amount(adjusted)} (claim "
         f"level {fmt_amount(claim_adjusted)} + service level "
         f"{fmt_amount(service_total)}) = {fmt_amount(expected)}, but paid is "
@@ -93,6 +106,46 @@ def _claim_issue(claim, claim_adjusted, service_total, path):
         path,
         expected,
         claim.paid,
+    )
+
+
+def _claim_services_issue(claim, claim_adjusted, path):
+    """With service lines: CLP04 = sum of SVC03 - claim-level CAS (TR3 claim balancing)."""
+    if claim.paid is None or any(service.paid is None for service in claim.services):
+        return None
+    services_paid = sum((service.paid for service in claim.services), ZERO)
+    expected = services_paid - claim_adjusted
+    if expected == claim.paid:
+        return None
+    return X12Issue(
+        claim.position,
+        "CLP" if claim.position is not None else None,
+        f"CLP04 of {_claim_label(claim)} does not balance with its service lines (rule "
+        f"CLP04 = sum of SVC03 - claim-level CAS): service lines paid "
+        f"{fmt_amount(services_paid)} - claim-level adjustments {fmt_amount(claim_adjusted)} "
+        f"= {fmt_amount(expected)}, but paid is {fmt_amount(claim.paid)} (difference "
+        f"{fmt_amount(claim.paid - expected)})",
+        "balance.claim_services",
+        path,
+        expected,
+        claim.paid,
+    )
+
+
+def _notification_issue(remittance):
+    """BPR01 = H (notification only): no money moves, so BPR02 must be zero."""
+    payment = remittance.payment
+    if payment is None or payment.handling_code != "H" or not payment.amount:
+        return None
+    return X12Issue(
+        payment.position,
+        "BPR" if payment.position is not None else None,
+        "BPR02 must be 0 when BPR01 is H (notification only, no payment): the payment "
+        f"amount is {fmt_amount(payment.amount)}",
+        "rule.notification_amount",
+        "/header/payment/amount",
+        ZERO,
+        payment.amount,
     )
 
 
@@ -116,7 +169,8 @@ def _payment_issue(remittance):
     return X12Issue(
         payment.position,
         "BPR" if payment.position is not None else None,
-        f"payment {fmt_amount(actual)} does not balance: claims paid "
+        f"BPR02 payment {fmt_amount(actual)} does not balance (rule BPR02 = CLP04 - PLB): "
+        "claims paid "
         f"{fmt_amount(claims_paid)} - provider adjustments {fmt_amount(plb_total)}"
         f" = {fmt_amount(expected)} (difference {fmt_amount(actual - expected)})",
         "balance.payment",

@@ -4,7 +4,7 @@ and transaction sets (ST/SE) are walked and checked; each transaction's segments
 
 from .x12_835_model import Envelope, ParseResult, X12Issue
 from .x12_835_segments import TransactionBuilder
-from .x12_835_values import count_is, get_el, get_opt
+from .x12_835_values import count_is, get_el, get_opt, segment_label
 from .x12_reader import X12ParseError, X12Reader
 
 _ENVELOPE_IDS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
@@ -47,8 +47,8 @@ class FileParser:
                 where = "a transaction set (ST/SE)" if self.interchange else "any interchange"
                 self.envelope_error(
                     position,
-                    segment_id[:20],
-                    f"segment {segment_id[:20]!r} is outside {where}",
+                    segment_label(segment_id),
+                    f"segment {segment_label(segment_id)} is outside {where}",
                     "envelope.outside",
                 )
         self.result.segment_count = self.reader.segment_count
@@ -67,8 +67,7 @@ class FileParser:
             self.envelope_error(
                 position,
                 "GS",
-                f"functional group {group['control']!r} started at segment {group['position']} "
-                "has no GE trailer",
+                f"the functional group started at segment {group['position']} has no GE trailer",
                 "envelope.missing_ge",
                 group["transactions"],
             )
@@ -78,9 +77,8 @@ class FileParser:
                 self.envelope_error(
                     position,
                     "GE",
-                    f"GE01 transaction count {count!r} does not match the "
-                    f"{len(group['transactions'])} transaction sets of group "
-                    f"{group['control']!r}",
+                    "GE01 transaction count does not match the "
+                    f"{len(group['transactions'])} transaction sets of the group",
                     "envelope.ge_count",
                     group["transactions"],
                 )
@@ -88,8 +86,7 @@ class FileParser:
                 self.envelope_error(
                     position,
                     "GE",
-                    f"GE02 control number {get_el(elements, 2)!r} does not match GS06 "
-                    f"{group['control']!r}",
+                    "GE02 control number does not match GS06",
                     "envelope.control_number",
                     group["transactions"],
                 )
@@ -98,7 +95,7 @@ class FileParser:
     def _isa(self, position, elements):
         if self.interchange is not None:
             raise X12ParseError(
-                f"interchange {self.interchange['control']!r} started at segment "
+                "the interchange started at segment "
                 f"{self.interchange['position']} is not closed by an IEA before the next ISA",
                 position,
                 "ISA",
@@ -125,8 +122,8 @@ class FileParser:
             self.envelope_error(
                 position,
                 "IEA",
-                f"IEA01 group count {count!r} does not match the {interchange['groups']} "
-                f"functional groups of interchange {interchange['control']!r}",
+                f"IEA01 group count does not match the {interchange['groups']} "
+                "functional groups of the interchange",
                 "envelope.iea_count",
                 interchange["transactions"],
             )
@@ -134,8 +131,7 @@ class FileParser:
             self.envelope_error(
                 position,
                 "IEA",
-                f"IEA02 control number {get_el(elements, 2)!r} does not match ISA13 "
-                f"{interchange['control']!r}",
+                "IEA02 control number does not match ISA13",
                 "envelope.control_number",
                 interchange["transactions"],
             )
@@ -195,7 +191,7 @@ class FileParser:
                 builder.error(
                     position,
                     "ST",
-                    f"ST02 control number {control!r} is used twice in group {group['control']!r}",
+                    "ST02 control number is used twice in the functional group",
                     "envelope.duplicate_control_number",
                 )
             group["controls"].add(control)

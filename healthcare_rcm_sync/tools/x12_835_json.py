@@ -63,9 +63,7 @@ class JsonReader:
             self.error(path, f"must be a string, got {type(value).__name__}", "invalid_type")
             return None
         if choices is not None and value not in choices:
-            self.error(
-                path, f"{value!r} is not one of {', '.join(sorted(choices))}", "invalid_code"
-            )
+            self.error(path, f"is not one of {', '.join(sorted(choices))}", "invalid_code")
         return value
 
     def number(self, parent, key, path, required=False, amount=True):
@@ -75,19 +73,21 @@ class JsonReader:
                 self.error(path, "is required", "missing_field")
             return None
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            self.error(path, f"must be a decimal string or number, got {value!r}", "invalid_type")
+            self.error(
+                path,
+                f"must be a decimal string or number, got {type(value).__name__}",
+                "invalid_type",
+            )
             return None
         if isinstance(value, float):
             if not math.isfinite(value):
-                self.error(path, f"{value!r} is not a finite number", "invalid_amount")
+                self.error(path, "is not a finite number", "invalid_amount")
                 return None
             value = repr(value)
         value = str(value)
         result, problem = (parse_amount if amount else parse_quantity)(value)
         if problem:
-            self.error(
-                path, f"{value!r} {problem}", "invalid_amount" if amount else "invalid_number"
-            )
+            self.error(path, problem, "invalid_amount" if amount else "invalid_number")
         return result
 
     def date(self, parent, key, path, required=False):
@@ -97,7 +97,7 @@ class JsonReader:
         if ISO_DATE_RE.fullmatch(value):
             with contextlib.suppress(ValueError):  # e.g. 2026-02-30: reported just below
                 return datetime.date.fromisoformat(value)
-        self.error(path, f"{value!r} is not an ISO date (YYYY-MM-DD)", "invalid_date")
+        self.error(path, "is not an ISO date (YYYY-MM-DD)", "invalid_date")
         return None
 
     def party(self, parent, key, path):
@@ -308,9 +308,7 @@ class JsonReader:
             currency=self.text(payment, "currency", f"{p}/currency") or "USD",
         )
         if not CURRENCY_RE.fullmatch(result.currency):
-            self.error(
-                f"{p}/currency", f"{result.currency!r} is not an ISO 4217 code", "invalid_code"
-            )
+            self.error(f"{p}/currency", "is not an ISO 4217 code", "invalid_code")
         return result
 
     def provider_adjustment(self, item, path):

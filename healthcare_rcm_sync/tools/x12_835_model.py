@@ -3,10 +3,10 @@ their minimised JSON form (``to_dict()``)."""
 
 import datetime
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from .x12_835_codes import CLAIM_STATUS_DENIED, CLAIM_STATUS_REVERSAL
-from .x12_835_values import ONE, ZERO, fmt_amount, fmt_date, fmt_quantity
+from .x12_835_values import EXACT, ONE, ZERO, fmt_amount, fmt_date, fmt_quantity
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +31,8 @@ class X12Issue:
         """``actual - expected`` for balancing issues, else ``None``."""
         if self.expected is None or self.actual is None:
             return None
-        return self.actual - self.expected
+        with localcontext(EXACT):
+            return self.actual - self.expected
 
     def __str__(self):
         if self.position is None:
@@ -312,6 +313,10 @@ class Remittance:
 
     def totals(self):
         """Control totals as ``Decimal`` (``difference`` is ``None`` without a payment amount)."""
+        with localcontext(EXACT):
+            return self._totals()
+
+    def _totals(self):
         claims_charged = sum((c.charged for c in self.claims if c.charged is not None), ZERO)
         claims_paid = sum((c.paid for c in self.claims if c.paid is not None), ZERO)
         plb_total = sum((p.amount for p in self.provider_adjustments if p.amount is not None), ZERO)

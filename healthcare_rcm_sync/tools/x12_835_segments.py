@@ -34,6 +34,7 @@ from .x12_835_values import (
     parse_amount,
     parse_quantity,
     parse_x12_date,
+    segment_label,
 )
 from .x12_reader import split_composite
 
@@ -90,7 +91,7 @@ class TransactionBuilder:
             self.error(
                 position,
                 "ST",
-                f"transaction set {get_el(elements, 1)!r} is not an 835 remittance advice",
+                "ST01 is not 835: the transaction set is not a remittance advice",
                 "unsupported_transaction",
             )
             self.skip = True
@@ -99,7 +100,7 @@ class TransactionBuilder:
             self.error(
                 position,
                 "ST",
-                f"implementation guide {implementation!r} is not supported; expected "
+                f"ST03 (else GS08) implementation guide is not supported; expected "
                 f"{IMPLEMENTATION}",
                 "unsupported_version",
             )
@@ -121,7 +122,7 @@ class TransactionBuilder:
             result, problem = parse_amount(value)
             if problem:
                 label = f"{elements[0]}{index:02d}"
-                self.error(position, elements[0], f"{label} {value!r} {problem}", "invalid_amount")
+                self.error(position, elements[0], f"{label} {problem}", "invalid_amount")
                 return None
             self._remember(self.amounts, value, result)
         return result
@@ -135,7 +136,7 @@ class TransactionBuilder:
             result, problem = parse_quantity(value)
             if problem:
                 label = f"{elements[0]}{index:02d}"
-                self.error(position, elements[0], f"{label} {value!r} {problem}", "invalid_number")
+                self.error(position, elements[0], f"{label} {problem}", "invalid_number")
                 return None
             self._remember(self.quantities, value, result)
         return result
@@ -156,7 +157,7 @@ class TransactionBuilder:
             return None
         result, problem = parse_x12_date(value)
         if problem:
-            self.error(position, elements[0], f"{label} {value!r} {problem}", "invalid_date")
+            self.error(position, elements[0], f"{label} {problem}", "invalid_date")
         return result
 
     def required(self, elements, index, position, what):
@@ -168,8 +169,8 @@ class TransactionBuilder:
         return value
 
     def unexpected(self, position, elements, why="is not expected here"):
-        segment_id = elements[0][:20]
-        self.error(position, segment_id, f"segment {segment_id!r} {why}", "unexpected_segment")
+        segment_id = segment_label(elements[0])
+        self.error(position, segment_id, f"segment {segment_id} {why}", "unexpected_segment")
 
     def procedure(self, value, position, label):
         parts = split_composite(value, self.component)
@@ -177,7 +178,7 @@ class TransactionBuilder:
             self.error(
                 position,
                 "SVC",
-                f"{label} {value!r} must be a composite 'qualifier{self.component}code'",
+                f"{label} must be a composite of a qualifier and a code",
                 "invalid_procedure",
             )
             return None
@@ -203,15 +204,13 @@ class TransactionBuilder:
             return self.unexpected(position, el)
         handling = self.required(el, 1, position, "transaction handling code")
         if handling and handling not in HANDLING_CODES:
-            self.error(
-                position, "BPR", f"BPR01 {handling!r} is not a handling code", "invalid_code"
-            )
+            self.error(position, "BPR", "BPR01 is not a handling code", "invalid_code")
         credit_debit = self.required(el, 3, position, "credit/debit flag")
         if credit_debit and credit_debit not in ("C", "D"):
-            self.error(position, "BPR", f"BPR03 {credit_debit!r} must be C or D", "invalid_code")
+            self.error(position, "BPR", "BPR03 must be C or D", "invalid_code")
         method = get_opt(el, 4)
         if method and method not in PAYMENT_METHODS:
-            self.error(position, "BPR", f"BPR04 {method!r} is not a payment method", "invalid_code")
+            self.error(position, "BPR", "BPR04 is not a payment method", "invalid_code")
         # BPR05-BPR15 (bank routing and account numbers) are deliberately not kept.
         self.remittance.payment = Payment(
             handling_code=handling,
@@ -237,9 +236,7 @@ class TransactionBuilder:
             return self.unexpected(position, el, "must follow BPR")
         currency = get_el(el, 2)
         if not CURRENCY_RE.fullmatch(currency):
-            self.error(
-                position, "CUR", f"CUR02 {currency!r} is not an ISO 4217 code", "invalid_code"
-            )
+            self.error(position, "CUR", "CUR02 is not an ISO 4217 code", "invalid_code")
         else:
             self.remittance.payment.currency = currency
 
@@ -297,7 +294,7 @@ class TransactionBuilder:
             )
             self.context = _PAYEE
         else:
-            self.error(position, "N1", f"N101 {entity!r} must be PR or PE", "invalid_code")
+            self.error(position, "N1", "N101 must be PR or PE", "invalid_code")
 
     def _address(self, position, el):
         if self.context not in (_PAYER, _PAYEE):
@@ -326,9 +323,7 @@ class TransactionBuilder:
             return self.unexpected(position, el, "cannot follow PLB")
         status = intern(get_el(el, 2))
         if status not in CLAIM_STATUSES:
-            self.error(
-                position, "CLP", f"CLP02 {status!r} is not a claim status code", "invalid_code"
-            )
+            self.error(position, "CLP", "CLP02 is not a claim status code", "invalid_code")
         claim = Claim(
             claim_id=self.required(el, 1, position, "patient control number"),
             status=status,
@@ -356,9 +351,7 @@ class TransactionBuilder:
             return self.unexpected(position, el, "must follow a CLP or SVC segment")
         group = intern(get_el(el, 1))
         if group not in ADJUSTMENT_GROUPS:
-            self.error(
-                position, "CAS", f"CAS01 {group!r} is not an adjustment group code", "invalid_code"
-            )
+            self.error(position, "CAS", "CAS01 is not an adjustment group code", "invalid_code")
         if len(el) > 20:
             self.error(position, "CAS", "CAS holds at most 6 adjustments (19 elements)", "invalid")
         found = False
@@ -390,9 +383,7 @@ class TransactionBuilder:
             return self.unexpected(position, el)
         entity = get_el(el, 1)
         if entity not in _CLAIM_ENTITIES:
-            return self.error(
-                position, "NM1", f"NM101 {entity!r} is not an 835 claim entity", "invalid_code"
-            )
+            return self.error(position, "NM1", "NM101 is not an 835 claim entity", "invalid_code")
         # QC patient, IL insured, 74 corrected patient/insured, GB other subscriber: nothing is
         # kept (names and member ids are protected health information).
         if entity == "82":
@@ -502,8 +493,7 @@ class TransactionBuilder:
             self.error(
                 position,
                 "ST",
-                f"transaction set {remittance.control_number!r} started at segment "
-                f"{remittance.position} has no SE trailer",
+                f"the transaction set started at segment {remittance.position} has no SE trailer",
                 "envelope.missing_se",
             )
         else:
@@ -513,16 +503,15 @@ class TransactionBuilder:
                 self.error(
                     position,
                     "SE",
-                    f"SE01 segment count {count!r} does not match the {self.count} segments of "
-                    f"transaction set {remittance.control_number!r} (ST to SE included)",
+                    f"SE01 segment count does not match the {self.count} segments of the "
+                    "transaction set (ST to SE included)",
                     "envelope.se_count",
                 )
             if get_el(elements, 2) != remittance.control_number:
                 self.error(
                     position,
                     "SE",
-                    f"SE02 control number {get_el(elements, 2)!r} does not match ST02 "
-                    f"{remittance.control_number!r}",
+                    "SE02 control number does not match ST02",
                     "envelope.control_number",
                 )
         if self.skip:
@@ -539,8 +528,7 @@ class TransactionBuilder:
                 self.error(
                     remittance.position,
                     "ST",
-                    f"required segment {name} is missing from transaction set "
-                    f"{remittance.control_number!r}",
+                    f"required segment {name} is missing from the transaction set",
                     "missing_segment",
                 )
         self.errors.extend(balance_issues(remittance))

@@ -19,6 +19,7 @@ Problems that make the data unreadable as X12 (not X12 at all, a malformed ISA, 
 without IEA) raise :class:`X12ParseError`; everything else is left to the caller to validate.
 """
 
+import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -32,6 +33,25 @@ _ISA_SEPARATOR_OFFSETS = (3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 
 _LINE_BREAKS = "\r\n"
 #: Characters tolerated at the very end of a file (padding, DOS end-of-file marker).
 _TRAILING_JUNK = "\r\n\t \x00\x1a"
+#: What a segment id looks like; anything else is not echoed in messages.
+_SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}")
+
+
+def _label(segment_id):
+    return segment_id if segment_id and _SEGMENT_ID.fullmatch(segment_id) else None
+
+
+def _check_line_break_terminator(raw, terminator, position):
+    """A line break as segment terminator, and a segment starting with a delimiter-like
+    character: the file puts its terminator (``~``) at the start of the next line."""
+    if terminator in _LINE_BREAKS and not raw[0].isalnum():
+        raise X12ParseError(
+            "the segment terminator is a line feed (the character after ISA16) and this line "
+            f"starts with {raw[0]!r}: the file puts each segment's terminator at the start of "
+            f"the next line; the terminator must end each segment (…{raw[0]} then the line "
+            "break), the ISA included",
+            position,
+        )
 
 
 class X12ParseError(ValueError):
@@ -142,11 +162,8 @@ class X12Reader:
         if not stripped:
             raise X12ParseError("empty input: no X12 interchange found")
         if not stripped.startswith("ISA"):
-            sample = stripped[:20].encode("unicode_escape").decode("ascii")
-            raise X12ParseError(
-                f"not an X12 interchange: data must start with an ISA segment, found {sample!r}",
-                1,
-            )
+            # What the data starts with is not echoed: it may be anything, names included.
+            raise X12ParseError("not an X12 interchange: data must start with an ISA segment", 1)
         self._start = len(self.text) - len(stripped)
         # Validate the first ISA eagerly so that garbage fails before any iteration.
         _, self.delimiters, _ = _read_isa(self.text, self._start, 1)
@@ -183,14 +200,16 @@ class X12Reader:
                 if not raw:  # empty segment ("~~"): nothing to read
                     continue
                 position += 1
+                _check_line_break_terminator(raw, terminator, position)
                 elements = raw.split(separator)
             last_id = elements[0]
             self.segment_count = position
             yield position, elements
         if last_id != "IEA":
+            label = _label(last_id)
             raise X12ParseError(
                 "file is truncated: the last interchange is not closed by an IEA segment "
-                f"(data ends after segment {position}" + (f", {last_id}" if last_id else "") + ")",
+                f"(data ends after segment {position}" + (f", {label}" if label else "") + ")",
                 position,
-                last_id,
+                label,
             )
