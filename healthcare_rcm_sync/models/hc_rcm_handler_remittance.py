@@ -186,6 +186,20 @@ class HcRcmHandlerRemittance(models.AbstractModel):
         the file's SHA-256 as event id: the same file twice is a duplicate. Used by the
         upload wizard and the inbound folder. Returns ``(message, status)``; an unreadable
         or invalid file raises a :class:`UserError` with a value-free reason."""
+        payload, digest = self._hc_rcm_read_file(flow, data, content_type)
+        return self._hc_rcm_enqueue_file(flow, payload, digest)
+
+    @api.model
+    def _hc_rcm_enqueue_file(self, flow, payload, digest):
+        """Queue the minimised ``payload`` of a file read by :meth:`_hc_rcm_read_file`."""
+        return self.env["hc.integration.message"]._hc_enqueue(
+            flow, payload, external_id=digest, content_hash=digest
+        )
+
+    @api.model
+    def _hc_rcm_read_file(self, flow, data, content_type="application/edi-x12"):
+        """Parse and validate an 835 file; return ``(minimised payload, SHA-256)``. The raw
+        data goes no further: callers keep only what this returns."""
         flow.ensure_one()
         if flow.handler_model != self._name:
             raise UserError(self.env._("Flow %s does not receive remittances.", flow.display_name))
@@ -209,10 +223,7 @@ class HcRcmHandlerRemittance(models.AbstractModel):
         if errors:
             listed = "\n".join(f"• {e['path']}: {e['message']}" for e in errors[:MAX_LISTED_ISSUES])
             raise UserError(self.env._("The file does not match the contract:\n%s", listed))
-        digest = sha256_hex(data)
-        return self.env["hc.integration.message"]._hc_enqueue(
-            flow, payload, external_id=digest, content_hash=digest
-        )
+        return payload, sha256_hex(data)
 
     # ------------------------------------------------------------------------------------
     # Processing

@@ -1,15 +1,19 @@
 import logging
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 _logger = logging.getLogger(__name__)
 
 #: Files still being written (by convention) are left alone by the inbound folder pickup.
 PARTIAL_SUFFIXES = (".part", ".partial", ".tmp", ".filepart")
+#: The reason written beside a rejected file: value-free, kept when the file is purged.
+REASON_SUFFIX = ".reason.txt"
+#: Subfolders whose files hold payloads (patient names): purged after the retention.
+PURGED_SUBFOLDERS = ("processed", "error")
 
 
 class HcRcmHandlerRemittance(models.AbstractModel):
@@ -77,6 +81,64 @@ class HcRcmHandlerRemittance(models.AbstractModel):
         self.env.cr.postcommit.add(partial(_move_file, folder, name, target, reason))
         return target, status
 
+    @api.model
+    def _cron_hc_rcm_purge_inbound(self):
+        """Delete the files of ``processed/`` and ``error/`` older than the payload retention
+        (``hc_integration.payload_retention_days``, like message payloads): they hold what
+        the parser drops (patient names, member ids). The reason file of a rejected file
+        stays. One audit entry per folder counts what is deleted; the files go only after
+        the audit commits, so no deletion is ever unaudited."""
+        days = int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("hc_integration.payload_retention_days", 30)
+        )
+        if days <= 0:
+            return 0
+        limit = (fields.Datetime.now() - timedelta(days=days)).timestamp()
+        companies = self.env["res.company"].sudo().search([("hc_rcm_inbound_folder", "!=", False)])
+        total = 0
+        for company in companies:
+            paths = _expired_files(company.hc_rcm_inbound_folder, limit)
+            if not paths:
+                continue
+            total += len(paths)
+            self.env["hc.integration.audit"]._log(
+                "rcm.835_inbound_purge",
+                f"835 inbound folder: {len(paths)} processed or rejected file(s) deleted after "
+                f"the {days}-day payload retention (reason files kept)",
+                backend=company.hc_rcm_inbound_flow_id.backend_id or None,
+            )
+            self.env.cr.postcommit.add(partial(_delete_files, paths))
+        return total
+
+
+def _expired_files(folder, limit):
+    """Payload files of ``processed/`` and ``error/`` last modified before ``limit``."""
+    paths = []
+    for subfolder in PURGED_SUBFOLDERS:
+        directory = os.path.join(folder, subfolder)
+        if not os.path.isdir(directory):
+            continue
+        for name in sorted(os.listdir(directory)):
+            path = os.path.join(directory, name)
+            if name.endswith(REASON_SUFFIX) or not os.path.isfile(path):
+                continue
+            if os.stat(path).st_mtime < limit:
+                paths.append(path)
+    return paths
+
+
+def _delete_files(paths):
+    """Delete ``paths``; runs after commit."""
+    for path in paths:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            continue
+        except OSError:
+            _logger.exception("835 inbound folder: a purged file could not be deleted")
+
 
 def _move_file(folder, name, target, reason=None):
     """Move ``folder/name`` into ``folder/target/`` (never overwriting), with a reason file
@@ -89,7 +151,7 @@ def _move_file(folder, name, target, reason=None):
     try:
         os.replace(os.path.join(folder, name), destination)
         if reason:
-            with open(destination + ".reason.txt", "w", encoding="utf-8") as handle:
+            with open(destination + REASON_SUFFIX, "w", encoding="utf-8") as handle:
                 handle.write(reason + "\n")
     except OSError:
         _logger.exception("835 inbound file %s could not be moved to %s/", name, target)
