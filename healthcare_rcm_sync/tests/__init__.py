@@ -5,5 +5,6 @@ from . import test_billing_payments_writeoffs
 from . import test_intake
 from . import test_intake_data_protection
 from . import test_error_texts_phi
+from . import test_remittance_analysis
 from . import test_security
 from . import test_webhook
