@@ -24,7 +24,8 @@ CURRENCY_RE = re.compile(r"[A-Z]{3}")
 
 
 def _digit_count(value):
-    return sum(1 for char in value if char.isdigit())
+    """Digits of a value that matched :data:`AMOUNT_RE` (digits, one sign, one point)."""
+    return len(value) - value.startswith("-") - ("." in value)
 
 
 def parse_amount(value):
