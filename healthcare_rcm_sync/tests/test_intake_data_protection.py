@@ -11,7 +11,7 @@ from pathlib import Path
 from freezegun import freeze_time
 
 from odoo.exceptions import UserError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import RcmCase, fixture
 
@@ -27,6 +27,22 @@ def planted_file():
     )
     assert PLANTED_NAME in text
     return text.encode()
+
+
+def rows_holding(env, table, data):
+    """Rows of ``table`` any column of which holds the raw file, its base64 form or a
+    planted value (every column, whatever its type)."""
+    env.flush_all()
+    env.cr.execute(f"SELECT * FROM {table}")
+    needles = (data, base64.b64encode(data)[:80], PLANTED_NAME.encode(), PLANTED_ID.encode())
+    found = []
+    for row in env.cr.fetchall():
+        for value in row:
+            binary = isinstance(value, (bytes, memoryview))
+            blob = bytes(value) if binary else str(value).encode()
+            if any(needle in blob for needle in needles):
+                found.append(row[0])
+    return found
 
 
 @tagged("post_install", "-at_install")
@@ -47,22 +63,6 @@ class TestUploadKeepsNoRawFile(RcmCase):
             .with_company(cls.company)
         )
 
-    def rows_holding(self, table, data):
-        """Rows of ``table`` any column of which holds the raw file, its base64 form or a
-        planted value (every column, whatever its type)."""
-        self.env.flush_all()
-        self.env.cr.execute(f"SELECT * FROM {table}")
-        needles = (data, base64.b64encode(data)[:80], PLANTED_NAME.encode(), PLANTED_ID.encode())
-        found = []
-        for row in self.env.cr.fetchall():
-            for value in row:
-                blob = (
-                    bytes(value) if isinstance(value, (bytes, memoryview)) else str(value).encode()
-                )
-                if any(needle in blob for needle in needles):
-                    found.append(row[0])
-        return found
-
     def test_uploaded_file_is_parsed_in_the_request_and_never_stored_raw(self):
         data = planted_file()
         # what the web client does: save the wizard (web_save), then call the button
@@ -73,7 +73,7 @@ class TestUploadKeepsNoRawFile(RcmCase):
         self.assertFalse(result[0]["file"], "the raw file is never read back")
         self.assertFalse(result[0]["filename"])
         wizard = self.Wizard.browse(result[0]["id"])
-        self.assertEqual(self.rows_holding("hc_rcm_remittance_upload", data), [])
+        self.assertEqual(rows_holding(self.env, "hc_rcm_remittance_upload", data), [])
         self.assertTrue(wizard.sudo().payload["transactions"], "the minimised form is kept")
         action = wizard.action_upload()
         self.assertEqual(action["params"]["type"], "success")
@@ -81,13 +81,55 @@ class TestUploadKeepsNoRawFile(RcmCase):
         self.assertTrue(self.remittance("EFT0001"))
         for table in ("hc_rcm_remittance_upload", "ir_attachment", "hc_integration_message"):
             with self.subTest(table=table):
-                self.assertEqual(self.rows_holding(table, data), [])
+                self.assertEqual(rows_holding(self.env, table, data), [])
 
     def test_unreadable_file_is_refused_when_saved(self):
         with self.assertRaises(UserError) as caught:
             self.Wizard.create({"file": base64.b64encode(f"{PLANTED_NAME} ZEB".encode())})
         self.assertIn("cannot be read", str(caught.exception))
         self.assertNotIn(PLANTED_NAME, str(caught.exception))
+
+
+@tagged("post_install", "-at_install")
+class TestUploadOverRpc(RcmCase, HttpCase):
+    """The web client's own calls (JSON-RPC ``web_save`` then ``call_button``) as the
+    finance user: the committed wizard row never holds the raw file."""
+
+    def test_upload_over_json_rpc(self):
+        user = new_test_user(
+            self.env,
+            login="rcm_finance_rpc",
+            groups="healthcare_rcm_sync.group_rcm_resolver",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
+        )
+        self.authenticate(user.login, user.login)
+        data = planted_file()
+        context = {"allowed_company_ids": [self.company.id]}
+        saved = self.make_jsonrpc_request(
+            "/web/dataset/call_kw/hc.rcm.remittance.upload/web_save",
+            {
+                "model": "hc.rcm.remittance.upload",
+                "method": "web_save",
+                "args": [[], {"file": base64.b64encode(data).decode(), "filename": "a.835"}],
+                "kwargs": {"specification": {"file": {}, "filename": {}}, "context": context},
+            },
+        )
+        self.assertFalse(saved[0]["file"])
+        self.assertEqual(rows_holding(self.env, "hc_rcm_remittance_upload", data), [])
+        action = self.make_jsonrpc_request(
+            "/web/dataset/call_button/hc.rcm.remittance.upload/action_upload",
+            {
+                "model": "hc.rcm.remittance.upload",
+                "method": "action_upload",
+                "args": [[saved[0]["id"]]],
+                "kwargs": {"context": context},
+            },
+        )
+        self.assertEqual(action["params"]["type"], "success")
+        for table in ("hc_rcm_remittance_upload", "ir_attachment", "hc_integration_message"):
+            with self.subTest(table=table):
+                self.assertEqual(rows_holding(self.env, table, data), [])
 
 
 @tagged("post_install", "-at_install")
