@@ -8,12 +8,15 @@ ODOO ?= $(PYTHON) -m odoo
 HC_TEST_DB ?= hc_test
 HC_DEMO_DB ?= healthcare_demo
 HC_HTTP_PORT ?= 8069
+# Odoo's test runner serves HttpCase requests on this port (make test-odoo).
+HC_TEST_HTTP_PORT ?= 8169
 # Demo-only defaults: never use these values for real data.
 HC_INTEGRATION_KEY ?= ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q=
 HC_DEMO_WEBHOOK_SECRET ?= whsec_ZGVtby13ZWJob29rLXNlY3JldC1jaGFuZ2UtbWUtISE=
 export HC_INTEGRATION_KEY HC_DEMO_WEBHOOK_SECRET
 
 ADDONS := healthcare_integration_base,healthcare_hr_sync,healthcare_rcm_sync
+comma := ,
 # The HR addon's soft dependencies, installed for the tests so that none is skipped.
 TEST_EXTRA_ADDONS ?= hr_holidays,hr_attendance
 ADDONS_PATH := $(CURDIR)
@@ -23,11 +26,12 @@ ODOO_ARGS = --addons-path=$(ADDONS_PATH) $(DB_ARGS)
 TEST_PATHS ?= healthcare_integration_base/tests healthcare_hr_sync/tests healthcare_rcm_sync/tests tests
 PYTEST_ARGS ?=
 
-.PHONY: help check test demo demo-traffic lint bench clean-test-db
+.PHONY: help check check-test-imports test test-odoo demo demo-traffic lint bench clean-test-db
 
 help:
 	@echo "make demo   - create or reuse $(HC_DEMO_DB), install the suite with demo data, start Odoo on :$(HC_HTTP_PORT)"
 	@echo "make test   - fresh database $(HC_TEST_DB), install the suite, run every test with pytest-odoo"
+	@echo "make test-odoo - fresh database $(HC_TEST_DB), the addons' tests through Odoo's own runner"
 	@echo "make demo-traffic - play the HRIS, billing system and clearinghouse against the running demo"
 	@echo "make lint   - run the pre-commit hooks on every file"
 	@echo "make bench  - run the benchmarks (they print figures; they are not tests)"
@@ -45,12 +49,23 @@ check:
 clean-test-db: check
 	@$(PYTHON) tools/check_postgres.py --drop $(HC_TEST_DB) $(DB_ARGS)
 
-test: clean-test-db
+# pytest collects every tests/test_*.py; Odoo's runner only what tests/__init__.py imports.
+check-test-imports:
+	@$(PYTHON) tools/check_test_imports.py
+
+test: check-test-imports clean-test-db
 	@echo "Installing the suite into a fresh database '$(HC_TEST_DB)'..."
 	$(ODOO) -d $(HC_TEST_DB) $(ODOO_ARGS) -i $(ADDONS),$(TEST_EXTRA_ADDONS) --without-demo=all \
 	  --stop-after-init --log-level=warn --no-http
 	$(PYTHON) -m pytest --odoo-database=$(HC_TEST_DB) --odoo-addons-path=$(ADDONS_PATH) \
 	  --odoo-http $(PYTEST_ARGS) $(TEST_PATHS)
+
+# The same addon tests through Odoo's own runner (what runbot and OCA CI do); the system
+# tests of tests/ start Odoo servers themselves and run under pytest only.
+test-odoo: check-test-imports clean-test-db
+	$(ODOO) -d $(HC_TEST_DB) $(ODOO_ARGS) -i $(ADDONS),$(TEST_EXTRA_ADDONS) --without-demo=all \
+	  --test-enable --test-tags /$(subst $(comma),$(comma)/,$(ADDONS)) --stop-after-init \
+	  --http-port=$(HC_TEST_HTTP_PORT) --log-level=test
 
 demo: check
 	@$(PYTHON) tools/demo_db.py $(HC_DEMO_DB) $(DB_ARGS) || { \

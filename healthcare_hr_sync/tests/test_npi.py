@@ -1,15 +1,14 @@
 import json
-from unittest import TestCase
 
 from odoo.exceptions import ValidationError
-from odoo.tests import tagged
+from odoo.tests import BaseCase, tagged
 
 from ..tools.npi import is_valid_npi, luhn_check_digit, npi_problem
 from .common import HrSyncCase
 from .http_common import HrWebhookCase
 
 
-class TestNpiTool(TestCase):
+class TestNpiTool(BaseCase):
     """tools/npi.py: 10 digits, Luhn check digit over the 80840 prefix."""
 
     def test_check_digit(self):

@@ -11,3 +11,12 @@ from . import test_webhook_unavailable
 from . import test_ingest_fail_closed
 from . import test_allowlist_subtrees
 from . import test_webhook_noise
+from . import test_alerts_and_lanes
+from . import test_audit
+from . import test_backoff
+from . import test_claim_concurrency
+from . import test_mapping_and_exceptions
+from . import test_queue_processing
+from . import test_secrets
+from . import test_security
+from . import test_ui

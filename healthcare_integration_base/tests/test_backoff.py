@@ -1,10 +1,11 @@
 import random
-import unittest
+
+from odoo.tests import BaseCase
 
 from ..tools.backoff import backoff_ceiling, full_jitter_delay
 
 
-class TestBackoff(unittest.TestCase):
+class TestBackoff(BaseCase):
     def test_ceiling_doubles_then_caps(self):
         self.assertEqual([backoff_ceiling(n, 10, 60) for n in range(1, 6)], [10, 20, 40, 60, 60])
 

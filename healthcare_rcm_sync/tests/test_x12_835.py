@@ -1,8 +1,9 @@
 """Tests of the pure-Python X12 835 parser (healthcare_rcm_sync/tools/x12_835.py).
 
-Plain ``unittest`` cases: they need no database. Fixtures are small hand-written 835 files in
-``fixtures/``; unusual delimiters, line-break styles and single-fault variants are derived from
-them in code so that each test changes exactly one thing.
+Pure-Python cases (Odoo's ``BaseCase``, so that Odoo's runner sees them too): they need no
+database. Fixtures are small hand-written 835 files in ``fixtures/``; unusual delimiters,
+line-break styles and single-fault variants are derived from them in code so that each test
+changes exactly one thing.
 
 Segment positions in ``remit_basic.835`` (1-based, used by the assertions below): 1 ISA, 2 GS,
 3 ST, 4 BPR, 5 TRN, 7 N1*PR, 12 N1*PE, 16 LX, 18 CLP PCN001, 29 SVC, 36 CLP PCN002, 37 CAS,
@@ -14,9 +15,10 @@ import random
 import re
 import tracemalloc
 import types
-import unittest
 from decimal import Decimal
 from pathlib import Path
+
+from odoo.tests import BaseCase
 
 from ..tools import x12_835
 from ..tools.x12_reader import Delimiters, X12Reader
@@ -55,7 +57,7 @@ def only(items):
     return items[0]
 
 
-class TestDelimitersAndLineBreaks(unittest.TestCase):
+class TestDelimitersAndLineBreaks(BaseCase):
     """Delimiters come from the ISA; line breaks and a BOM do not matter."""
 
     def setUp(self):
@@ -143,7 +145,7 @@ class TestDelimitersAndLineBreaks(unittest.TestCase):
         self.assertEqual(reader.segment_count, 2)  # nothing beyond the second segment was read
 
 
-class TestEnvelopes(unittest.TestCase):
+class TestEnvelopes(BaseCase):
     """Several interchanges, groups and transactions; control numbers and counts."""
 
     def setUp(self):
@@ -291,7 +293,7 @@ class TestEnvelopes(unittest.TestCase):
         self.assertEqual((issue.position, issue.code), (3, "unsupported_version"))
 
 
-class TestFatalInput(unittest.TestCase):
+class TestFatalInput(BaseCase):
     """Unreadable input raises X12ParseError with a position, never a bare exception."""
 
     def setUp(self):
@@ -375,7 +377,7 @@ class TestFatalInput(unittest.TestCase):
         self.assertGreater(outcomes["fatal"], 10)
 
 
-class TestRemittanceContent(unittest.TestCase):
+class TestRemittanceContent(BaseCase):
     """Header, claims, service lines, adjustments and PLB are read into the right places."""
 
     def setUp(self):
@@ -567,7 +569,7 @@ class TestRemittanceContent(unittest.TestCase):
         )
 
 
-class TestValidation(unittest.TestCase):
+class TestValidation(BaseCase):
     """Each fault gives one issue with its position, segment id and a readable message."""
 
     def setUp(self):
@@ -682,7 +684,7 @@ class TestValidation(unittest.TestCase):
         self.assertTrue(str(issue).startswith("segment 36 (CLP): CLP04"))
 
 
-class TestMinimumNecessary(unittest.TestCase):
+class TestMinimumNecessary(BaseCase):
     """Patient and insured names, member ids and other personal data never leave the parser."""
 
     PERSONAL = (
@@ -723,7 +725,7 @@ class TestMinimumNecessary(unittest.TestCase):
                 self.assertIn(value, output)
 
 
-class TestJsonForm(unittest.TestCase):
+class TestJsonForm(BaseCase):
     """The JSON equivalent: round trip, same balancing rules, allow-listed fields."""
 
     def setUp(self):
@@ -896,7 +898,7 @@ def generate_835(claims):
     return "~\n".join([*segments, "GE*1*101", "IEA*1*000000101"]) + "~\n"
 
 
-class TestBoundedMemory(unittest.TestCase):
+class TestBoundedMemory(BaseCase):
     """A large remittance parses without holding more than its result in memory."""
 
     CLAIMS = 5000
