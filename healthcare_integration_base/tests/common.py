@@ -7,6 +7,7 @@ from datetime import timedelta
 from unittest.mock import patch
 
 from odoo import fields
+from odoo.modules.registry import DummyRLock, Registry
 from odoo.tests import TransactionCase
 
 TEST_KEY = "dGVzdC1rZXktZm9yLWhlYWx0aGNhcmUtc3VpdGUtMDE="  # 32 bytes, tests only
@@ -15,6 +16,17 @@ TEST_KEY = "dGVzdC1rZXktZm9yLWhlYWx0aGNhcmUtc3VpdGUtMDE="  # 32 bytes, tests onl
 def key_patch(value=TEST_KEY):
     """Configure the encryption key for the duration of a test (environment variable)."""
     return patch.dict(os.environ, {"HC_INTEGRATION_KEY": value})
+
+
+def free_registry_lock(case_class):
+    """Let the worker threads of a test class reach the registry under Odoo's own runner.
+
+    That runner holds ``Registry._lock`` for the whole run (``ThreadedServer.run``); a thread
+    that opens an environment or retries a transaction looks the registry up through that
+    lock and would wait until the run ends. HttpCase's test mode swaps in the same dummy
+    lock; under pytest the lock is free and this changes nothing. Call from setUpClass.
+    """
+    case_class.classPatch(Registry, "_lock", DummyRLock())
 
 
 class IntegrationCase(TransactionCase):

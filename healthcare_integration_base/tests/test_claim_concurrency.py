@@ -9,7 +9,7 @@ import uuid
 
 from odoo.tests import BaseCase, tagged
 
-from .common import key_patch
+from .common import free_registry_lock, key_patch
 
 
 @tagged("post_install", "-at_install")
@@ -19,6 +19,7 @@ class TestClaimConcurrency(BaseCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        free_registry_lock(cls)
         from odoo.modules.registry import Registry
         from odoo.tests.common import get_db_name
 

@@ -1,9 +1,34 @@
+import unittest
+from unittest.mock import patch
+
 from odoo.tests import HttpCase, new_test_user, tagged
 
 
 @tagged("post_install", "-at_install")
 class TestExceptionResolutionTour(HttpCase):
     """The main resolution path in a real browser (Chromium), as a resolver user."""
+
+    def browser_js(self, *args, **kwargs):
+        """Odoo skips a browser test when it cannot find or reach Chromium; here that is a
+        failure, so that a CI without a browser cannot report the tour as passed."""
+        try:
+            return super().browser_js(*args, **kwargs)
+        except unittest.SkipTest as skipped:
+            self.fail(f"The browser tour could not run ({skipped}); install Chromium.")
+
+    def test_missing_chromium_fails_the_tour_instead_of_skipping_it(self):
+        def no_chrome():
+            raise unittest.SkipTest("Chrome executable not found")
+
+        with patch("odoo.tests.common._find_executable", no_chrome):
+            try:
+                self.start_tour("/odoo", "hc_exception_mapping_tour", login="admin")
+            except unittest.SkipTest:
+                self.fail("a missing Chromium skipped the tour instead of failing it")
+            except AssertionError as failure:
+                self.assertIn("could not run", str(failure))
+            else:
+                self.fail("the tour reported success without a browser")
 
     def test_missing_mapping_resolved_from_the_exceptions_menu(self):
         backend = self.env["hc.integration.backend"].create(

@@ -13,6 +13,7 @@ from odoo.tests import BaseCase, tagged
 from odoo.tests.common import get_db_name
 
 from ..tools import standard_webhooks
+from .common import free_registry_lock
 from .http_common import SPEC_SECRET, TEST_KEY
 
 
@@ -31,6 +32,7 @@ class TestWebhookRace(BaseCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        free_registry_lock(cls)
         key = patch.dict(os.environ, {"HC_INTEGRATION_KEY": TEST_KEY})
         key.start()
         cls.addClassCleanup(key.stop)

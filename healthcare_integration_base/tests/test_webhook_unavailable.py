@@ -171,7 +171,7 @@ class TestDatabaseUnavailable(BaseCase):
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(5)
 
-    def wait_for(self, status, path="/healthcare/health", timeout=60):
+    def wait_for(self, status, path="/healthcare/health", timeout=180):
         deadline = time.time() + timeout
         last = None
         while time.time() < deadline:
@@ -179,8 +179,9 @@ class TestDatabaseUnavailable(BaseCase):
                 last = requests.get(self.base + path, timeout=10)
                 if last.status_code == status:
                     return last
-            except requests.ConnectionError:
-                last = None  # the server is not listening (yet): wait and ask again
+            except (requests.ConnectionError, requests.Timeout):
+                # not listening yet, or still loading its registry on a busy machine
+                last = None
             time.sleep(0.3)
         tail = self.server_log()[-3000:]
         self.fail(f"{path} never answered {status} (last: {last and last.status_code})\n{tail}")
