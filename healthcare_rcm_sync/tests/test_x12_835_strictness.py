@@ -2,13 +2,14 @@
 item 8): element lengths, exact sums, notification payments, the claim rule with service
 lines, a terminator at the start of the next line, and no echo of the file's values.
 
-Plain ``unittest`` cases, no database; the faults are derived from ``remit_basic.835``
+Pure-Python cases (Odoo's ``BaseCase``), no database; the faults are derived from ``remit_basic.835``
 (segment positions in ``test_x12_835``).
 """
 
 import json
-import unittest
 from decimal import Decimal
+
+from odoo.tests import BaseCase
 
 from ..tools import x12_835
 from ..tools.x12_835_balance import balance_issues
@@ -25,7 +26,7 @@ def all_texts(result):
     return [str(i) for i in issues] + [json.dumps(i.to_dict()) for i in issues]
 
 
-class TestElementLengths(unittest.TestCase):
+class TestElementLengths(BaseCase):
     def setUp(self):
         super().setUp()
         self.basic = fixture("remit_basic.835")
@@ -64,7 +65,7 @@ class TestElementLengths(unittest.TestCase):
         self.assertFalse(any("1234567890" in i.message for i in issues))
 
 
-class TestExactSums(unittest.TestCase):
+class TestExactSums(BaseCase):
     """Balancing never rounds: the default 28-digit context would make this one balance."""
 
     def test_sum_that_the_default_context_rounds_is_not_balanced(self):
@@ -85,7 +86,7 @@ class TestExactSums(unittest.TestCase):
         self.assertEqual(remittance.totals()["difference"], D("0.01"))
 
 
-class TestTr3Rules(unittest.TestCase):
+class TestTr3Rules(BaseCase):
     def setUp(self):
         super().setUp()
         self.basic = fixture("remit_basic.835")
@@ -127,7 +128,7 @@ class TestTr3Rules(unittest.TestCase):
         self.assertTrue(x12_835.parse(self.basic).transactions[0].valid)  # PCN002 has no SVC
 
 
-class TestTerminatorAtLineStart(unittest.TestCase):
+class TestTerminatorAtLineStart(BaseCase):
     def test_tilde_at_the_start_of_each_line_gets_a_clear_message(self):
         segments = fixture("remit_basic.835").strip().removesuffix("~").split("~\n")
         text = "\n~".join(segments)  # ISA ... :\n~GS ... \n~ST ...
@@ -140,7 +141,7 @@ class TestTerminatorAtLineStart(unittest.TestCase):
         self.assertNotIn("PAYERAPP", message)  # the segment itself is not echoed
 
 
-class TestValueFreeTexts(unittest.TestCase):
+class TestValueFreeTexts(BaseCase):
     """Values planted where codes, amounts, dates or ids belong never come back in a text."""
 
     def setUp(self):
