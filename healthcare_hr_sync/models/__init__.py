@@ -10,6 +10,7 @@ from . import hc_integration_flow
 from . import hc_integration_backend
 from . import hc_integration_exception
 from . import hc_hr_sync
+from . import hc_hr_work_email
 from . import hc_hr_handler_employee_upsert
 from . import hc_hr_handler_employee_transfer
 from . import hc_hr_handler_employee_terminate

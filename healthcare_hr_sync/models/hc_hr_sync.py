@@ -230,14 +230,17 @@ class HcHrSync(models.AbstractModel):
         values, _missing = self._prepare_employee_values(backend, data, employee)
         status = data.get("status") or (employee.hc_hris_status if employee else "active")
         email = values.get("work_email")
-        if email and (employee.work_email or "").lower() != email.lower():
+        email_changed = bool(email) and (employee.work_email or "").lower() != email.lower()
+        if email_changed:
             self._check_unique_email(employee, email)
         if status == "terminated":
             employee = self._upsert_terminated(message, employee, values, event_at)
             records = employee
         else:
             values.update(hc_hris_status=status, hc_last_event_at=event_at)
-            records = self._upsert_current(message, employee, values, data, external_id)
+            records = self._upsert_current(
+                message, employee, values, data, external_id, claim_email=email_changed
+            )
             employee = records[0]
         bindings._bind(backend, EMPLOYEE_TYPE, external_id, employee, event_at)
         return records
@@ -263,11 +266,15 @@ class HcHrSync(models.AbstractModel):
         return employee
 
     @api.model
-    def _upsert_current(self, message, employee, values, data, external_id):
+    def _upsert_current(self, message, employee, values, data, external_id, claim_email=False):
         """Hire or update an employee who is not terminated: the employee, the credentials
         of the event, the user (when the flow provisions users) and their access. Returns
-        the records to link, the employee first."""
+        the records to link, the employee first. A new or changed work e-mail is claimed
+        in ``hc.hr.work.email`` (the database-level guard against two lanes hiring one
+        e-mail twice)."""
         employee = self._save_employee(message, employee, values, external_id)
+        if claim_email:
+            self.env["hc.hr.work.email"]._hc_claim(employee, values["work_email"])
         records = [employee]
         for credential_data in data.get("credentials") or []:
             records.append(
