@@ -175,6 +175,7 @@ def _change_events(today, stamp, far_expiry):
                 employee_external_id="HR-1004",
                 termination_date=today.isoformat(),
                 reason="Resigned",
+                immediate=True,  # else at the end of the day, in the employee's time zone
             ),
         ),
     ] + _licence_events(today, stamp, far_expiry)

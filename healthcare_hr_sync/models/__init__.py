@@ -1,4 +1,5 @@
 from . import hr_employee
+from . import hr_employee_lifecycle
 from . import hr_department
 from . import hr_job
 from . import hc_hr_credential_type
@@ -20,6 +21,7 @@ from . import hc_hr_handler_labour_allocation
 from . import hc_hr_handler_roster
 from . import res_config_settings
 from . import hc_hr_sync_npi
+from . import hc_hr_sync_detached
 from . import account_move
 from . import hc_hr_payroll_journal
 from . import hc_integration_mapping_payroll

@@ -1,12 +1,13 @@
+from datetime import datetime
+
 from odoo import api, fields, models
 
 from odoo.addons.healthcare_integration_base.exceptions import (
     BusinessError,
-    ConflictError,
     StaleEventError,
 )
-from odoo.addons.healthcare_integration_base.tools.payload import parse_iso_datetime
 
+from ..tools.local_time import end_of_day_utc
 from .hc_hr_handler_employee_upsert import employee_ordering_key
 from .hr_employee import EMPLOYEE_TYPE
 
@@ -15,16 +16,25 @@ class HcHrHandlerEmployeeTerminate(models.AbstractModel):
     """``employee.terminate``: archive the employee with departure date and reason,
     deactivate the user and revoke its API keys in the same transaction.
 
-    A termination dated in the future waits for its date (access is cut at 00:00 UTC of the
-    termination date). The HRIS rescinds it before then with the same event and
-    ``"rescinded": true``: the waiting termination is cancelled (audited). Terminating an
-    unknown employee is an exception for HR, not a crash.
+    A termination takes effect at the end of its day in the employee's time zone (else the
+    company's), so the last working day is whole; it waits for that moment. ``"immediate":
+    true`` (a dismissal) applies it at once. A later termination event of the same
+    employee replaces one still waiting; the HRIS rescinds one with the same event and
+    ``"rescinded": true`` (cancelled, audited). Terminating an unknown employee is an
+    exception for HR, not a crash; terminating a detached one still revokes access (see
+    ``hr_detached_leaver_policy``).
     """
 
     _name = "hc.hr.handler.employee.terminate"
     _inherit = "hc.integration.handler"
     _description = "HR: employee termination"
-    _hc_allowlist = ("employee_external_id", "termination_date", "reason", "rescinded")
+    _hc_allowlist = (
+        "employee_external_id",
+        "termination_date",
+        "reason",
+        "rescinded",
+        "immediate",
+    )
 
     @api.model
     def _hc_ordering_key(self, flow, payload):
@@ -32,9 +42,24 @@ class HcHrHandlerEmployeeTerminate(models.AbstractModel):
 
     @api.model
     def _hc_effective_date(self, flow, payload):
-        if payload.get("rescinded"):
-            return None  # a rescission applies at once
-        return parse_iso_datetime(payload.get("termination_date"))
+        """The end of the termination day, locally; None (at once) for a rescission, an
+        immediate termination, or a detached leaver whose access the flow keeps (the
+        exception announcing the revocation opens on arrival)."""
+        if payload.get("rescinded") or payload.get("immediate"):
+            return None
+        date = fields.Date.to_date(payload.get("termination_date"))
+        employee, binding = self._hc_employee_of(flow.backend_id, payload)
+        if not employee:
+            return end_of_day_utc(date, self.env["hr.employee"]._hc_hr_company_tz(flow.company_id))
+        if binding.detached and employee._hc_hr_settings()["detached_leaver_policy"] == "keep":
+            return None
+        return employee._hc_hr_termination_at(date)
+
+    @api.model
+    def _hc_employee_of(self, backend, payload):
+        external_id = str(payload.get("employee_external_id") or "")
+        binding = self._hc_binding()._find_binding(backend, EMPLOYEE_TYPE, external_id)
+        return (binding.record.sudo() if binding else self.env["hr.employee"]), binding
 
     def _hc_process(self, message):
         payload = message.payload or {}
@@ -56,15 +81,9 @@ class HcHrHandlerEmployeeTerminate(models.AbstractModel):
                 ),
                 category="validation",
             )
+        self._replace_waiting(message, external_id)
         if binding.detached:
-            raise ConflictError(
-                self.env._(
-                    "The HRIS terminated an employee who is detached from the sync. Their "
-                    "access was NOT revoked automatically: archive them and deactivate their "
-                    "user by hand, or re-attach them and retry this message."
-                ),
-                record=employee,
-            )
+            return self.env["hc.hr.sync"]._terminate_detached(message, employee, payload)
         event_at = sync._event_time(message)
         if binding._is_stale(event_at):
             raise StaleEventError(
@@ -75,23 +94,58 @@ class HcHrHandlerEmployeeTerminate(models.AbstractModel):
         bindings._bind(backend, EMPLOYEE_TYPE, external_id, employee, event_at)
         return employee
 
+    @staticmethod
+    def _rank(message):
+        """Which of two termination events is the later one."""
+        return (message.occurred_at or datetime.min, message.id)
+
+    def _waiting_terminations(self, message, external_id):
+        """The other terminations of this employee not applied yet (rescissions aside)."""
+        return (
+            self.env["hc.integration.message"]
+            .sudo()
+            .search(
+                [
+                    ("backend_id", "=", message.backend_id.id),
+                    ("ordering_key", "=", employee_ordering_key(external_id)),
+                    ("flow_id.handler_model", "=", self._name),
+                    ("state", "in", ("pending", "retry", "waiting")),
+                    ("id", "!=", message.id),
+                ]
+            )
+            .filtered(lambda m: not (m.payload or {}).get("rescinded"))
+        )
+
+    def _replace_waiting(self, message, external_id):
+        """The latest termination event of an employee is the one that counts: a later
+        one still waiting (a postponement) makes this one void; earlier ones still waiting
+        are cancelled (audited) in favour of this one."""
+        waiting = self._waiting_terminations(message, external_id)
+        if not waiting:
+            return
+        if any(self._rank(other) > self._rank(message) for other in waiting):
+            raise StaleEventError(
+                self.env._("A later termination event of this employee replaces this one.")
+            )
+        for replaced in waiting:
+            replaced._hc_transition(
+                "cancelled",
+                summary=f"termination replaced by a later event ({message.external_id})",
+                actor_type="backend",
+                **replaced._hc_finish_values(),
+            )
+
     def _rescind(self, message, employee, external_id):
         """Cancel the terminations of this employee still waiting for their date."""
-        messages = self.env["hc.integration.message"].sudo()
-        waiting = messages.search(
-            [
-                ("backend_id", "=", message.backend_id.id),
-                ("ordering_key", "=", employee_ordering_key(external_id)),
-                ("flow_id.handler_model", "=", self._name),
-                ("state", "in", ("pending", "retry", "waiting")),
-                ("id", "!=", message.id),
-            ]
-        ).filtered(lambda m: not (m.payload or {}).get("rescinded"))
+        waiting = self._waiting_terminations(message, external_id)
         wanted_date = message.payload.get("termination_date")
         if wanted_date:
-            waiting = waiting.filtered(
+            matching = waiting.filtered(
                 lambda m: (m.payload or {}).get("termination_date") == wanted_date
             )
+            # with the one rescinded go those it replaced (earlier events still waiting)
+            latest = max(matching, key=self._rank, default=None)
+            waiting = waiting.filtered(lambda m: latest and self._rank(m) <= self._rank(latest))
         if waiting:
             for rescinded in waiting:
                 rescinded._hc_transition(

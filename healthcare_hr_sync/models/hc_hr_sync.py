@@ -275,6 +275,8 @@ class HcHrSync(models.AbstractModel):
         employee = self._save_employee(message, employee, values, external_id)
         if claim_email:
             self.env["hc.hr.work.email"]._hc_claim(employee, values["work_email"])
+        # a future hire exists at once, but their user waits for the hire date
+        employee._hc_hr_schedule("hc_access_starts_at", employee._hc_hr_start_at())
         records = [employee]
         for credential_data in data.get("credentials") or []:
             records.append(
@@ -352,7 +354,15 @@ class HcHrSync(models.AbstractModel):
         groups = employee._hc_hr_role_groups()
         if employee.hc_access_restricted and settings["credential_policy"] == "restrict_groups":
             groups = self.env["res.groups"]
-        no_mail = settings["invitation"] == "sso" or self.env.context.get("no_reset_password")
+        # a future hire's user is created uninvited and disabled right after (by the access
+        # sync; creating it inactive trips the partner's archive check): the login is
+        # reserved, the lifecycle cron enables and invites on the hire date
+        starts_at = employee.sudo().hc_access_starts_at
+        no_mail = (
+            settings["invitation"] == "sso"
+            or starts_at
+            or self.env.context.get("no_reset_password")
+        )
         user = users.with_context(
             no_reset_password=bool(no_mail), mail_create_nosubscribe=True
         ).create(
@@ -376,7 +386,8 @@ class HcHrSync(models.AbstractModel):
             message,
             employee,
             "hr.user.provisioned",
-            f"user #{user.id} provisioned ({settings['invitation']}), {len(groups)} role group(s)",
+            f"user #{user.id} provisioned ({settings['invitation']}), {len(groups)} role group(s)"
+            + (f", disabled until {starts_at} UTC (future hire)" if starts_at else ""),
         )
         # the reports of a manager who just got a user: their approvers follow
         reports = self.env["hr.employee"].sudo().search([("parent_id", "=", employee.id)])

@@ -8,6 +8,7 @@ class HcIntegrationException(models.Model):
         [
             ("leaver_followup", "Leaver follow-up"),
             ("credential_restriction", "Credential restriction"),
+            ("detached_leaver", "Detached leaver"),
         ],
         string="HR follow-up",
         readonly=True,

@@ -45,6 +45,20 @@ class HcIntegrationFlow(models.Model):
         required=True,
         tracking=True,
     )
+    hr_detached_leaver_policy = fields.Selection(
+        [
+            ("revoke", "Revoke access when the termination takes effect"),
+            ("keep", "Keep access; revoke at the date unless a manager keeps it"),
+        ],
+        string="Termination of a detached employee",
+        default="revoke",
+        required=True,
+        tracking=True,
+        help="A termination is an access decision: it applies to employees detached from "
+        "the sync too (their HRIS fields stay as they are). With 'Keep', an exception "
+        "announces the revocation as soon as the termination arrives, and an Integration "
+        "Manager may keep the access.",
+    )
 
     @api.model_create_multi
     def create(self, vals_list):

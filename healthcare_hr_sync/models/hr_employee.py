@@ -333,6 +333,7 @@ class HrEmployee(models.Model):
             "invitation": flow.hr_user_invitation or "invite",
             "leave_policy": flow.hr_leave_policy or "keep_user",
             "credential_policy": flow.hr_credential_policy or "restrict_groups",
+            "detached_leaver_policy": flow.hr_detached_leaver_policy or "revoke",
         }
 
     def _hc_hr_responsible_user(self):
@@ -497,9 +498,13 @@ class HrEmployee(models.Model):
                 else (self._hc_hr_role_groups())
             )
             self._hc_hr_apply_groups(user, wanted)
-        want_active = not (
-            self.hc_hris_status == "leave" and settings["leave_policy"] == "deactivate_user"
-        ) and not (restricted and (policy == "deactivate_user" or not self.hc_user_managed))
+        not_started = bool(self.hc_access_starts_at)  # future hire: enabled on the date
+        on_leave = self.hc_hris_status == "leave" and settings["leave_policy"] == "deactivate_user"
+        want_active = (
+            not not_started
+            and not on_leave
+            and not (restricted and (policy == "deactivate_user" or not self.hc_user_managed))
+        )
         if want_active and not user.active:
             user.write({"active": True})
             self.env["hc.integration.audit"]._log(
@@ -510,9 +515,8 @@ class HrEmployee(models.Model):
                 backend=self.hc_backend_id,
             )
         elif not want_active and user.active:
-            self._hc_hr_revoke_user(
-                user, reason="leave" if self.hc_hris_status == "leave" else "credential"
-            )
+            reason = "not started" if not_started else "leave" if on_leave else "credential"
+            self._hc_hr_revoke_user(user, reason=reason)
 
     def _hc_hr_apply_groups(self, user, wanted):
         """Add the role groups, remove those (and what they implied) that roles no longer

@@ -16,3 +16,4 @@ from . import test_credential_fhir
 from . import test_hostile_payloads
 from . import test_phi_scan
 from . import test_email_two_lanes
+from . import test_lifecycle_dates

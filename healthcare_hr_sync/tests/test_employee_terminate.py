@@ -24,7 +24,7 @@ class TestEmployeeTerminate(HrSyncCase):
         )
         message = self.send_and_process(
             "employee_terminate",
-            self.terminate_event("E300", self.now().date(), reason="Retired"),
+            self.terminate_event("E300", self.now().date(), immediate=True, reason="Retired"),
         )
         self.assertEqual(message.state, "done")
         self.assertFalse(self.leaver.active)
@@ -43,7 +43,9 @@ class TestEmployeeTerminate(HrSyncCase):
     def test_free_text_reason_is_kept_in_the_description(self):
         self.send_and_process(
             "employee_terminate",
-            self.terminate_event("E300", self.now().date(), reason="Moved <abroad>"),
+            self.terminate_event(
+                "E300", self.now().date(), immediate=True, reason="Moved <abroad>"
+            ),
         )
         self.assertFalse(self.leaver.departure_reason_id)
         self.assertIn("Moved &lt;abroad&gt;", str(self.leaver.departure_description))
@@ -56,7 +58,7 @@ class TestEmployeeTerminate(HrSyncCase):
             "employee_upsert", self.upsert_event("E302", manager_external_id="E300")
         )
         message = self.send_and_process(
-            "employee_terminate", self.terminate_event("E300", self.now().date())
+            "employee_terminate", self.terminate_event("E300", self.now().date(), immediate=True)
         )
         self.assertEqual(message.state, "done", "the termination itself is applied")
         self.assertFalse(self.user.active)
@@ -94,7 +96,7 @@ class TestEmployeeTerminate(HrSyncCase):
         )
         self.assertEqual(leave.state, "confirm")
         message = self.send_and_process(
-            "employee_terminate", self.terminate_event("E300", self.now().date())
+            "employee_terminate", self.terminate_event("E300", self.now().date(), immediate=True)
         )
         description = message.exception_ids.description
         self.assertIn("1 direct reports", description)
@@ -102,7 +104,7 @@ class TestEmployeeTerminate(HrSyncCase):
 
     def test_terminating_an_unknown_employee_is_an_exception(self):
         message = self.send_and_process(
-            "employee_terminate", self.terminate_event("NOBODY", self.now().date())
+            "employee_terminate", self.terminate_event("NOBODY", self.now().date(), immediate=True)
         )
         self.assertEqual(message.state, "exception")
         self.assertEqual(message.exception_ids.category, "validation")
@@ -136,22 +138,26 @@ class TestEmployeeTerminate(HrSyncCase):
             "employee_terminate", self.terminate_event("E300", date)
         )
         self.assertEqual(termination.state, "pending")
-        with freeze_time(self.now() + timedelta(days=3, minutes=1)):
+        # in effect at the end of the termination day (not at its 00:00 UTC)
+        with freeze_time(self.now() + timedelta(days=5)):
             self.process()
         self.assertEqual(termination.state, "done")
         self.assertFalse(self.leaver.active)
         self.assertFalse(self.user.active)
 
     def test_rescinding_an_applied_termination_is_an_exception(self):
-        self.send_and_process("employee_terminate", self.terminate_event("E300", self.now().date()))
+        self.send_and_process(
+            "employee_terminate", self.terminate_event("E300", self.now().date(), immediate=True)
+        )
         late = self.send_and_process(
-            "employee_terminate", self.terminate_event("E300", self.now().date(), rescinded=True)
+            "employee_terminate",
+            self.terminate_event("E300", self.now().date(), immediate=True, rescinded=True),
         )
         self.assertEqual(late.state, "exception")
         self.assertFalse(self.leaver.active)
 
     def test_termination_is_idempotent(self):
-        payload = self.terminate_event("E300", self.now().date())
+        payload = self.terminate_event("E300", self.now().date(), immediate=True)
         self.send_and_process("employee_terminate", payload)
         again = self.send_and_process("employee_terminate", dict(payload))
         self.assertEqual(again.state, "done")
@@ -165,17 +171,27 @@ class TestEmployeeTerminate(HrSyncCase):
         self.assertFalse(self.leaver.active)
         self.assertFalse(self.user.active)
 
-    def test_detached_employee_termination_needs_a_person(self):
+    def test_detached_employee_termination_still_revokes_access(self):
         self.leaver.with_user(self.integration_manager).action_hc_detach()
+        self.env["res.users.apikeys"].with_user(self.user).sudo()._generate("rpc", "script", None)
         message = self.send_and_process(
-            "employee_terminate", self.terminate_event("E300", self.now().date())
+            "employee_terminate", self.terminate_event("E300", self.now().date(), immediate=True)
         )
-        self.assertEqual(message.state, "exception")
-        self.assertEqual(message.exception_ids.category, "conflict")
-        self.assertTrue(self.leaver.active)
+        self.assertEqual(message.state, "done")
+        self.assertFalse(self.user.active, "termination is an access decision")
+        self.assertFalse(
+            self.env["res.users.apikeys"].sudo().search_count([("user_id", "=", self.user.id)])
+        )
+        self.assertTrue(self.leaver.active, "the detached record itself is left as it is")
+        exception = message.exception_ids
+        self.assertEqual(exception.hc_hr_kind, "detached_leaver")
+        self.assertEqual(exception.state, "open")
+        self.assertIn("access was revoked", exception.description)
 
     def test_rehire_restores_the_user(self):
-        self.send_and_process("employee_terminate", self.terminate_event("E300", self.now().date()))
+        self.send_and_process(
+            "employee_terminate", self.terminate_event("E300", self.now().date(), immediate=True)
+        )
         self.assertFalse(self.user.active)
         self.send_and_process(
             "employee_upsert",

@@ -185,7 +185,7 @@ class TestEmployeeUpsert(HrSyncCase):
         employee = self.employee("E114")
         self.send_and_process(
             "employee_terminate",
-            self.terminate_event("E114", self.now().date(), reason="Resigned"),
+            self.terminate_event("E114", self.now().date(), immediate=True, reason="Resigned"),
         )
         self.assertFalse(employee.active)
         self.assertEqual(employee.departure_reason_id, self.env.ref("hr.departure_resigned"))
