@@ -7,7 +7,7 @@
     "author": "Healthcare Integration Suite contributors",
     "license": "LGPL-3",
     # account: payroll journals post entries (the suite installs it anyway: revenue cycle)
-    "depends": ["healthcare_integration_base", "hr", "analytic", "account"],
+    "depends": ["healthcare_integration_base", "hr", "analytic", "account", "digest"],
     "data": [
         "security/healthcare_hr_sync_security.xml",
         "security/hc_hr_payroll_security.xml",

@@ -2,6 +2,7 @@ from . import hr_employee
 from . import hr_employee_lifecycle
 from . import hr_department
 from . import hr_job
+from . import digest_digest
 from . import hc_hr_credential_type
 from . import hc_hr_credential
 from . import hc_hr_attendance_summary

@@ -11,6 +11,7 @@ from odoo.addons.healthcare_integration_base.exceptions import (
 )
 from odoo.addons.healthcare_integration_base.tools.payload import parse_iso_datetime
 
+from .digest_digest import ADD_RECIPIENTS_QUIETLY
 from .hr_employee import EMPLOYEE_TYPE, HRIS_SYNC
 
 _logger = logging.getLogger(__name__)
@@ -364,7 +365,11 @@ class HcHrSync(models.AbstractModel):
             or self.env.context.get("no_reset_password")
         )
         user = users.with_context(
-            no_reset_password=bool(no_mail), mail_create_nosubscribe=True
+            no_reset_password=bool(no_mail),
+            mail_create_nosubscribe=True,
+            # the default digest's subscription without an UPDATE of its row (two lanes
+            # provisioning users would conflict on it): see ``digest.digest.write``
+            hc_hr_add_recipients=ADD_RECIPIENTS_QUIETLY,
         ).create(
             {
                 "name": employee.name,

@@ -149,3 +149,27 @@ class TestUserProvisioning(HrSyncCase):
         manager_user = self.employee("M409").user_id
         self.assertTrue(manager_user)
         self.assertEqual(self.employee("E410").leave_manager_id, manager_user)
+
+    def test_digest_subscription_does_not_update_the_digests_row(self):
+        """Two lanes provisioning users must not both UPDATE the default digest's row
+        (issue 13: serialization failures on ``digest_digest``)."""
+        digest = self.env["digest.digest"].create({"name": "Test digest"})
+        self.env.flush_all()
+        # a write_date in the past, as for any digest created before this transaction
+        self.env.cr.execute(
+            "UPDATE digest_digest SET write_date = '2020-01-01' WHERE id = %s", (digest.id,)
+        )
+        params = self.env["ir.config_parameter"].sudo()
+        params.set_param("digest.default_digest_emails", "True")
+        params.set_param("digest.default_digest_id", str(digest.id))
+        self.send_and_process("employee_upsert", self.upsert_event("E480", job_code="CLERK"))
+        user = self.employee("E480").user_id
+        digest.invalidate_recordset()
+        self.assertIn(user, digest.user_ids, "still subscribed to the default digest")
+        self.env.cr.execute("SELECT write_date FROM digest_digest WHERE id = %s", (digest.id,))
+        self.assertEqual(str(self.env.cr.fetchone()[0]), "2020-01-01 00:00:00", "row untouched")
+        # outside the provisioning the ORM writes as usual
+        digest.user_ids |= self.hr_resolver
+        self.env.flush_all()
+        self.env.cr.execute("SELECT write_date FROM digest_digest WHERE id = %s", (digest.id,))
+        self.assertNotEqual(str(self.env.cr.fetchone()[0]), "2020-01-01 00:00:00")
