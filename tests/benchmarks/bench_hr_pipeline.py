@@ -6,8 +6,9 @@ Run: ``python3 tests/benchmarks/bench_hr_pipeline.py [--employees N] [--senders 
 
 A database ``hc_bench_<8 hex>`` gets ``healthcare_hr_sync`` (no demo data) and an HRIS
 backend with the standard HR flows and mapped codes (job CLERK, which requires no
-credential, departments ICU/ED, cost centres, locations); user provisioning is off. It is
-copied once, so both measurements start from the same database:
+credential, departments ICU/ED, cost centres, locations, role ``staff`` → two groups); user
+provisioning is on (single sign-on, no e-mails) unless ``--no-users``. It is copied once, so
+both measurements start from the same database:
 
 * **pipeline** — a real Odoo server (prefork: 2 HTTP workers, 2 cron workers running the
   2 processing lanes) receives ``--employees`` (default 1,000) signed ``employee.upsert``
@@ -15,14 +16,16 @@ copied once, so both measurements start from the same database:
   message is ``done`` and its employee committed (polled in PostgreSQL). Then the same
   employees are updated (department, cost centre, location, phone) the same way.
 * **baseline** — in an ``odoo shell`` process on the copy, the bare ORM creates the same
-  employees with the same field values, one commit each; then writes the same updates,
-  one commit each.
+  employees with the same field values — and, with users, the same user (login, e-mail,
+  company, the role's groups) linked to it — one commit each; then writes the same
+  updates, one commit each.
 
 The two alternate in ``--rounds`` chunks (default 4), so that load from elsewhere on the
 machine weighs on both alike.
 
 It prints both figures and the ratios (goal: ≤ 1.25), plus the ingest rate (all webhooks
-answered). Last, in one process without HTTP or concurrency, it alternates queue
+answered) and the serialization conflicts the lanes retried (goal: < 1 % of hires).
+Last, in one process without HTTP or concurrency, it alternates queue
 processing of ``--inprocess`` queued upserts with as many bare ORM creates (twice), which
 isolates the engine's and handler's own cost; ``--profile`` adds a cProfile of that
 processing (top functions by cumulative time). Not a test: it asserts only that every
@@ -51,7 +54,14 @@ backend = env["hc.integration.backend"].create(
 backend.webhook_secret = SECRET
 assert backend._get_webhook_secrets(), "no encryption key: the webhook secret was not stored"
 flows = backend._hc_hr_setup_flows()
-flows.filtered(lambda f: f.code == "employee_upsert").hr_provision_users = False
+flows.filtered(lambda f: f.code == "employee_upsert").write(
+    {"hr_provision_users": USERS, "hr_user_invitation": "sso"}
+)
+staff_group = env["res.groups"].create({"name": "Bench staff"})
+env["hc.integration.mapping"].create({
+    "backend_id": backend.id, "mapping_type": "role", "external_code": "staff",
+    "group_ids": [(6, 0, (staff_group | env.ref("hr.group_hr_user")).ids)],
+})
 company = env.company
 plan = env["account.analytic.plan"].create({"name": "Cost centres"})
 targets = {
@@ -76,6 +86,7 @@ result = {
     "backend_id": backend.id,
     "company_id": company.id,
     "ids": {f"{t}:{c}": r.id for (t, c), r in targets.items()},
+    "group_ids": (env.ref("base.group_user") | staff_group | env.ref("hr.group_hr_user")).ids,
 }
 """
 
@@ -86,9 +97,19 @@ Employee = env["hr.employee"]
 cr = env.cr
 ids = IDS
 start = time.perf_counter()
+Users = env["res.users"].with_context(no_reset_password=True, mail_create_nosubscribe=True)
 if MODE == "create":
     for number in range(FIRST, FIRST + COUNT):
+        user = Users.create({
+            "name": f"Bench Employee {number:05d}",
+            "login": f"bench{number:05d}@hospital.test",
+            "email": f"bench{number:05d}@hospital.test",
+            "company_id": COMPANY_ID,
+            "company_ids": [(6, 0, [COMPANY_ID])],
+            "groups_id": [(6, 0, GROUP_IDS)],
+        }) if USERS else Users
         Employee.create({
+            "user_id": user.id or False,
             "name": f"Bench Employee {number:05d}",
             "work_email": f"bench{number:05d}@hospital.test",
             "work_phone": f"+1 555 {number:05d}",
@@ -139,7 +160,7 @@ def enqueue(prefix):
                 "work_phone": f"+1 555 {number:05d}", "job_code": "CLERK",
                 "department_code": "ICU", "cost_center_code": "CC-4410",
                 "location_code": "MAIN", "employment_type": "employee", "status": "active",
-                "hire_date": "2025-01-06",
+                "hire_date": "2025-01-06", **({"roles": ["staff"]} if USERS else {}),
             },
         }, external_id=f"{prefix}-{number}")
     cr.commit()
@@ -152,10 +173,22 @@ def drain():
     return time.perf_counter() - start
 
 
+Users = env["res.users"].with_context(no_reset_password=True, mail_create_nosubscribe=True)
+
+
 def bare(prefix):
     start = time.perf_counter()
     for number in range(COUNT):
+        user = Users.create({
+            "name": f"In Process {prefix}{number:05d}",
+            "login": f"{prefix.lower()}{number:05d}@hospital.test",
+            "email": f"{prefix.lower()}{number:05d}@hospital.test",
+            "company_id": env.company.id,
+            "company_ids": [(6, 0, env.company.ids)],
+            "groups_id": [(6, 0, GROUP_IDS)],
+        }) if USERS else Users
         env["hr.employee"].create({
+            "user_id": user.id or False,
             "name": f"In Process {prefix}{number:05d}",
             "work_email": f"{prefix.lower()}{number:05d}@hospital.test",
             "work_phone": f"+1 555 {number:05d}",
@@ -193,7 +226,7 @@ result = figures
 """
 
 
-def employee_event(number, update=False):
+def employee_event(number, update=False, users=True):
     employee = {
         "external_id": f"B{number:05d}",
         "first_name": "Bench",
@@ -208,6 +241,8 @@ def employee_event(number, update=False):
         "status": "active",
         "hire_date": "2025-01-06",
     }
+    if users:
+        employee["roles"] = ["staff"]
     if update:
         employee.update(
             work_phone=f"+1 555 9{number:05d}",
@@ -241,7 +276,7 @@ def not_done(db, prefix):
     )
 
 
-def play(server, db, secret, numbers, senders, update):
+def play(server, db, secret, numbers, senders, update, users):
     """POST the signed upserts of employees ``numbers`` from ``senders`` threads; returns
     (ingest seconds, end-to-end seconds) — the latter until every message is done."""
     sender = harness.WebhookSender(server.base_url, BACKEND_CODE, "employee_upsert", secret)
@@ -250,7 +285,7 @@ def play(server, db, secret, numbers, senders, update):
     lock = threading.Lock()
 
     def send(number):
-        body = sender.encode(employee_event(number, update))
+        body = sender.encode(employee_event(number, update, users))
         response = sender.post(f"{prefix}{number:05d}", body)
         if response.status_code != 202:
             with lock:
@@ -290,6 +325,12 @@ def main(argv=None):
         "--rounds", type=int, default=4, help="alternations of pipeline and baseline chunks"
     )
     parser.add_argument("--keep", action="store_true", help="keep the databases")
+    parser.add_argument(
+        "--no-users",
+        dest="users",
+        action="store_false",
+        help="employees only (no user provisioning, on either side)",
+    )
     args = parser.parse_args(argv)
 
     workdir = Path(tempfile.mkdtemp(prefix="hc_bench_"))
@@ -304,7 +345,8 @@ def main(argv=None):
             db, workdir, workers=args.workers, max_cron_threads=args.lanes, name="bench-hr"
         )
         seeded = server.run_script(
-            f"BACKEND_CODE = {BACKEND_CODE!r}\nSECRET = {secret!r}\n" + SEED_SCRIPT
+            f"BACKEND_CODE = {BACKEND_CODE!r}\nSECRET = {secret!r}\nUSERS = {args.users!r}\n"
+            + SEED_SCRIPT
         )
         server.run_script(
             f'env["hc.integration.processor"]._sync_lanes({args.lanes})\n'
@@ -330,11 +372,12 @@ def main(argv=None):
             (True, ("ingest_upd", "e2e_upd", "orm_write", "write")),
         ):
             for numbers in chunks:
-                ingest, e2e = play(server, db, secret, numbers, args.senders, update)
+                ingest, e2e = play(server, db, secret, numbers, args.senders, update, args.users)
                 figures[ingest_key] += ingest
                 figures[e2e_key] += e2e
                 figures[orm_key] += orm.run_script(
                     f"IDS = {seeded['ids']!r}\nCOMPANY_ID = {seeded['company_id']}\n"
+                    f"USERS = {args.users!r}\nGROUP_IDS = {seeded['group_ids']!r}\n"
                     f"MODE = {mode!r}\nFIRST = {numbers.start}\nCOUNT = {len(numbers)}\n"
                     + BASELINE_SCRIPT,
                     timeout=3600,
@@ -347,6 +390,13 @@ def main(argv=None):
             "AND d.name->>'en_US' = 'Emergency'",
         )
         assert applied == args.employees, f"only {applied} employees carry the update"
+        if args.users:
+            with_user = harness.scalar(
+                db,
+                "SELECT count(*) FROM hr_employee e JOIN res_users u ON u.id = e.user_id "
+                "WHERE e.hc_external_id LIKE 'B%%' AND u.active",
+            )
+            assert with_user == args.employees, f"only {with_user} employees have their user"
         counted = harness.scalar(
             db,
             "SELECT j.no_of_employee = (SELECT count(*) FROM hr_employee e "
@@ -363,7 +413,8 @@ def main(argv=None):
         try:
             inprocess = server.run_script(
                 f"BACKEND_CODE = {BACKEND_CODE!r}\nIDS = {seeded['ids']!r}\n"
-                f"COUNT = {args.inprocess}\nPROFILE = {bool(args.profile)!r}\n" + INPROCESS_SCRIPT,
+                f"COUNT = {args.inprocess}\nPROFILE = {bool(args.profile)!r}\n"
+                f"USERS = {args.users!r}\nGROUP_IDS = {seeded['group_ids']!r}\n" + INPROCESS_SCRIPT,
                 timeout=3600,
             )
         except harness.HarnessError as error:
@@ -404,7 +455,11 @@ def main(argv=None):
         f"{'ingest only (all 202), update':<42} {ingest_upd:8.2f} s  {count / ingest_upd:8.1f} /s"
     )
     print()
-    print(f"serialization conflicts retried: {conflicts}")
+    print(
+        f"serialization conflicts retried: {conflicts} "
+        f"({100 * conflicts / (2 * count):.2f} % of {2 * count} events, goal < 1 %)"
+    )
+    print(f"user provisioning: {'on (both sides)' if args.users else 'off'}")
     ratio_create = e2e_new / baseline["create"]
     ratio_update = e2e_upd / baseline["write"]
     print(f"ratio create (pipeline / bare ORM): {ratio_create:.2f}   (goal ≤ 1.25)")
