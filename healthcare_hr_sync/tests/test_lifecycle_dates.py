@@ -7,7 +7,8 @@ import pytz
 from freezegun import freeze_time
 
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests.common import get_db_name
 
 from .common import HrSyncCase
 
@@ -212,3 +213,36 @@ class TestDetachedLeaverKept(HrSyncCase):
         with freeze_time(self.now() + timedelta(days=5)):
             self.env["hr.employee"]._cron_hc_hr_lifecycle()
         self.assertTrue(self.user.active)
+
+
+@tagged("post_install", "-at_install")
+class TestKeepAccessOverRpc(HttpCase):
+    """Keeping a detached leaver's access is an Integration Manager's decision, also over
+    RPC (an HR manager may write employees, not override an access revocation)."""
+
+    def setUp(self):
+        super().setUp()
+        self.employee = self.env["hr.employee"].create({"name": "Detached Leaver"})
+        self.employee._hc_hr_sync_env().write({"hc_access_revoke_at": "2030-01-01 05:00:00"})
+        self.hr_manager = new_test_user(
+            self.env, login="hr_boss", password="hr_boss_pw_1", groups="hr.group_hr_manager"
+        )
+        self.manager = new_test_user(
+            self.env,
+            login="int_boss",
+            password="int_boss_pw_1",
+            groups="healthcare_integration_base.group_integration_manager,hr.group_hr_user",
+        )
+
+    def rpc(self, user, password, method):
+        return self.xmlrpc_object.execute_kw(
+            get_db_name(), user.id, password, "hr.employee", method, [[self.employee.id]]
+        )
+
+    def test_only_an_integration_manager_keeps_the_access(self):
+        with self.assertRaisesRegex(Exception, "Only Integration Managers"):
+            self.rpc(self.hr_manager, "hr_boss_pw_1", "action_hc_keep_access")
+        self.assertTrue(self.employee.hc_access_revoke_at)
+        self.rpc(self.manager, "int_boss_pw_1", "action_hc_keep_access")
+        self.employee.invalidate_recordset()
+        self.assertFalse(self.employee.hc_access_revoke_at)
