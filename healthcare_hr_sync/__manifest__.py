@@ -13,6 +13,7 @@
         "security/hc_hr_payroll_security.xml",
         "security/ir.model.access.csv",
         "views/hr_employee_views.xml",
+        "views/hc_integration_exception_views.xml",
         "views/hc_hr_credential_views.xml",
         "views/hc_hr_attendance_summary_views.xml",
         "views/hc_hr_drift_views.xml",

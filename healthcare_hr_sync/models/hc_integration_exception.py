@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 
 class HcIntegrationException(models.Model):
@@ -66,3 +67,28 @@ class HcIntegrationException(models.Model):
             backend=message.backend_id,
         )
         return exception
+
+    def action_hc_hr_hand_to_manager(self):
+        """Leaver follow-up: hand the leaver's open work (expense reports, purchase orders,
+        approver roles) to their manager, audited; the exception is resolved."""
+        self.ensure_one()
+        self.check_access("write")
+        if self.hc_hr_kind != "leaver_followup" or self.res_model != "hr.employee":
+            raise UserError(self.env._("Only a leaver's follow-up can be handed to a manager."))
+        employee = (
+            self.env["hr.employee"].sudo().with_context(active_test=False).browse(self.res_id)
+        )
+        handed = self.env["hc.hr.sync"]._hand_to_manager(employee, exception=self.sudo())
+        if handed is None:
+            raise UserError(
+                self.env._(
+                    "The leaver's manager has no Odoo user: assign the work by hand, or give "
+                    "the manager a user first."
+                )
+            )
+        note = self.env._(
+            "Open work handed to the manager: %(items)s.",
+            items=", ".join(f"{count} {label}" for label, count in handed.items()) or "—",
+        )
+        self.sudo()._close("resolved", note)
+        return True

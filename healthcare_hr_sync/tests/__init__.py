@@ -17,3 +17,4 @@ from . import test_hostile_payloads
 from . import test_phi_scan
 from . import test_email_two_lanes
 from . import test_lifecycle_dates
+from . import test_leaver_open_work
