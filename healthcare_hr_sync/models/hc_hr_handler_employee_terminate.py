@@ -47,7 +47,12 @@ class HcHrHandlerEmployeeTerminate(models.AbstractModel):
         exception announcing the revocation opens on arrival)."""
         if payload.get("rescinded") or payload.get("immediate"):
             return None
-        date = fields.Date.to_date(payload.get("termination_date"))
+        try:
+            date = fields.Date.to_date(payload.get("termination_date"))
+        except (TypeError, ValueError):
+            date = None
+        if not date:
+            return None  # refused by the schema; nothing to wait for
         employee, binding = self._hc_employee_of(flow.backend_id, payload)
         if not employee:
             return end_of_day_utc(date, self.env["hr.employee"]._hc_hr_company_tz(flow.company_id))
