@@ -410,6 +410,10 @@ def main(argv=None):
             "AND summary LIKE %s",
             ("%conflict%",),
         )
+        # every failure PostgreSQL reported to the server, hires and post-commit work alike
+        serialization_logged = server.log_path.read_text(errors="replace").count(
+            "could not serialize access"
+        )
         try:
             inprocess = server.run_script(
                 f"BACKEND_CODE = {BACKEND_CODE!r}\nIDS = {seeded['ids']!r}\n"
@@ -459,6 +463,7 @@ def main(argv=None):
         f"serialization conflicts retried: {conflicts} "
         f"({100 * conflicts / (2 * count):.2f} % of {2 * count} events, goal < 1 %)"
     )
+    print(f"'could not serialize access' in the server log: {serialization_logged}")
     print(f"user provisioning: {'on (both sides)' if args.users else 'off'}")
     ratio_create = e2e_new / baseline["create"]
     ratio_update = e2e_upd / baseline["write"]
