@@ -273,12 +273,19 @@ class HcHrSync(models.AbstractModel):
         the records to link, the employee first. A new or changed work e-mail is claimed
         in ``hc.hr.work.email`` (the database-level guard against two lanes hiring one
         e-mail twice)."""
+        provisioned = None
+        if not employee:
+            settings = self.env["hr.employee"]._hc_hr_backend_settings(message.backend_id)
+            if settings["provision"]:
+                provisioned = self._provision_user_first(message, values, settings)
         employee = self._save_employee(message, employee, values, external_id)
+        if provisioned:
+            self._audit_provisioned(message, employee, *provisioned)
         if claim_email:
             self.env["hc.hr.work.email"]._hc_claim(employee, values["work_email"])
         # a future hire exists at once, but their user waits for the hire date
         employee._hc_hr_schedule("hc_access_starts_at", employee._hc_hr_start_at())
-        records = [employee]
+        records = [employee] + ([provisioned[0]] if provisioned else [])
         for credential_data in data.get("credentials") or []:
             records.append(
                 self._upsert_credential(
@@ -334,12 +341,56 @@ class HcHrSync(models.AbstractModel):
     # Users
     # ------------------------------------------------------------------------------------
     @api.model
+    def _provision_user_first(self, message, values, settings):
+        """A new hire's user, created before the employee so that the employee is created
+        with it: one create as with the bare ORM, instead of a create, a work contact of
+        its own, then a write of ``user_id`` (which moves the contact and copies the
+        avatar). Updates ``values``; returns ``(user, groups, settings, starts_at)``, or
+        None when there is no work e-mail."""
+        email = values.get("work_email")
+        if not email:
+            return None
+        company = message.backend_id.company_id
+        groups = self.env["res.groups"]
+        for mapping in values.get("hc_role_mapping_ids") or ():
+            groups |= mapping._get_target() or groups
+        starts_at = self.env["hr.employee"]._hc_hr_start_at_of(values.get("hc_hire_date"), company)
+        user = self._create_user(
+            values.get("name") or email, email, company, groups, settings, starts_at
+        )
+        values.update(user_id=user.id, hc_user_managed=True, hc_applied_group_ids=groups)
+        return user, groups, settings, starts_at
+
+    @api.model
     def _provision_user(self, employee, settings, message=None):
         """A user for the employee: login = work e-mail, no password (invitation or SSO),
         groups from the role mappings. Conflicting logins are an exception, not a merge."""
         email = employee.work_email
         if not email or not employee.active or employee.hc_hris_status == "terminated":
             return None
+        groups = employee._hc_hr_role_groups()
+        if employee.hc_access_restricted and settings["credential_policy"] == "restrict_groups":
+            groups = self.env["res.groups"]
+        starts_at = employee.sudo().hc_access_starts_at
+        user = self._create_user(
+            employee.name, email, employee.company_id, groups, settings, starts_at
+        )
+        employee._hc_hr_sync_env().write(
+            {
+                "user_id": user.id,
+                "hc_user_managed": True,
+                "hc_applied_group_ids": [(6, 0, groups.ids)],
+            }
+        )
+        self._audit_provisioned(message, employee, user, groups, settings, starts_at)
+        # the reports of a manager who just got a user: their approvers follow
+        reports = self.env["hr.employee"].sudo().search([("parent_id", "=", employee.id)])
+        reports._hc_hr_sync_approvers()
+        return user
+
+    @api.model
+    def _create_user(self, name, email, company, groups, settings, starts_at):
+        """The user itself (login = e-mail, no password); an existing login is a conflict."""
         users = self.env["res.users"].sudo().with_context(active_test=False)
         existing = users.search([("login", "=ilike", _ilike_escape(email))], limit=1)
         if existing:
@@ -352,19 +403,15 @@ class HcHrSync(models.AbstractModel):
                 ),
                 record=existing,
             )
-        groups = employee._hc_hr_role_groups()
-        if employee.hc_access_restricted and settings["credential_policy"] == "restrict_groups":
-            groups = self.env["res.groups"]
         # a future hire's user is created uninvited and disabled right after (by the access
         # sync; creating it inactive trips the partner's archive check): the login is
         # reserved, the lifecycle cron enables and invites on the hire date
-        starts_at = employee.sudo().hc_access_starts_at
         no_mail = (
             settings["invitation"] == "sso"
             or starts_at
             or self.env.context.get("no_reset_password")
         )
-        user = users.with_context(
+        return users.with_context(
             no_reset_password=bool(no_mail),
             mail_create_nosubscribe=True,
             # the default digest's subscription without an UPDATE of its row (two lanes
@@ -372,21 +419,17 @@ class HcHrSync(models.AbstractModel):
             hc_hr_add_recipients=ADD_RECIPIENTS_QUIETLY,
         ).create(
             {
-                "name": employee.name,
+                "name": name,
                 "login": email,
                 "email": email,
-                "company_id": employee.company_id.id,
-                "company_ids": [(6, 0, employee.company_id.ids)],
+                "company_id": company.id,
+                "company_ids": [(6, 0, company.ids)],
                 "groups_id": [(6, 0, (self.env.ref("base.group_user") | groups).ids)],
             }
         )
-        employee._hc_hr_sync_env().write(
-            {
-                "user_id": user.id,
-                "hc_user_managed": True,
-                "hc_applied_group_ids": [(6, 0, groups.ids)],
-            }
-        )
+
+    @api.model
+    def _audit_provisioned(self, message, employee, user, groups, settings, starts_at):
         self._audit(
             message,
             employee,
@@ -394,10 +437,6 @@ class HcHrSync(models.AbstractModel):
             f"user #{user.id} provisioned ({settings['invitation']}), {len(groups)} role group(s)"
             + (f", disabled until {starts_at} UTC (future hire)" if starts_at else ""),
         )
-        # the reports of a manager who just got a user: their approvers follow
-        reports = self.env["hr.employee"].sudo().search([("parent_id", "=", employee.id)])
-        reports._hc_hr_sync_approvers()
-        return user
 
     # ------------------------------------------------------------------------------------
     # Termination

@@ -326,7 +326,16 @@ class HrEmployee(models.Model):
         return flow.id or None
 
     def _hc_hr_settings(self):
-        flow = self._hc_hr_identity_flow()
+        return self._hc_hr_settings_of(self._hc_hr_identity_flow())
+
+    @api.model
+    def _hc_hr_backend_settings(self, backend):
+        """The HR settings of ``backend`` (for an employee not created yet)."""
+        flow_id = self._hc_hr_identity_flow_id(backend.id)
+        return self._hc_hr_settings_of(self.env["hc.integration.flow"].sudo().browse(flow_id or []))
+
+    @api.model
+    def _hc_hr_settings_of(self, flow):
         return {
             "flow": flow,
             "provision": bool(flow.hr_provision_users),

@@ -55,10 +55,14 @@ class HrEmployee(models.Model):
     def _hc_hr_start_at(self):
         """When a future hire's access starts (None when the hire date has come)."""
         self.ensure_one()
-        hire_date = self.sudo().hc_hire_date
+        return self._hc_hr_start_at_of(self.sudo().hc_hire_date, self.company_id)
+
+    @api.model
+    def _hc_hr_start_at_of(self, hire_date, company):
+        """The start of ``hire_date`` in ``company``'s time zone if still to come."""
         if not hire_date:
             return None
-        start = start_of_day_utc(hire_date, self._hc_hr_company_tz(self.company_id))
+        start = start_of_day_utc(fields.Date.to_date(hire_date), self._hc_hr_company_tz(company))
         return start if start > fields.Datetime.now() else None
 
     def _hc_hr_termination_at(self, date):

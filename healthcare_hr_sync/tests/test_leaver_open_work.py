@@ -76,7 +76,6 @@ class TestLeaverOpenWork(HrSyncCase):
         boss_user = self.boss.user_id
         self.assertEqual(self.sheet.user_id, boss_user)
         self.assertEqual(self.order.user_id, boss_user)
-        self.assertEqual(self.report.expense_manager_id, boss_user)
         self.assertEqual(exception.state, "resolved")
         self.assertTrue(self.audits("hr.leaver.handover", self.leaver))
 
