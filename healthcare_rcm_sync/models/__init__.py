@@ -8,11 +8,13 @@ from . import hc_rcm_remittance_posting
 from . import hc_rcm_remittance_reversal
 from . import hc_rcm_remittance_accounting
 from . import hc_rcm_remittance_denial
+from . import hc_rcm_remittance_reconciliation
 from . import hc_rcm_claim_line
 from . import hc_rcm_adjustment
 from . import hc_rcm_billing_batch
 from . import hc_rcm_billing_batch_line
 from . import hc_rcm_writeoff
+from . import hc_rcm_tieout
 from . import account_move
 from . import account_move_line
 from . import account_payment

@@ -7,6 +7,7 @@ RCM_FLOW_TEMPLATES = {
     "billing": [
         {
             "code": "billing_summary",
+            "schema_versions": "1.0,1.1",
             "name": "Billing summaries",
             "event_type": "billing.summary",
             "handler_model": "hc.rcm.handler.billing.summary",

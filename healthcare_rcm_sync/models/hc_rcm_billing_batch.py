@@ -1,3 +1,4 @@
+from collections import defaultdict
 from decimal import Decimal
 
 from odoo import api, fields, models
@@ -9,9 +10,10 @@ ZERO = Decimal(0)
 
 class HcRcmBillingBatch(models.Model):
     """A day's billing summary for one facility (``billing.summary`` event) and the
-    balanced journal entry it became: gross charges to the revenue account of each service
-    line, contractual adjustments to the allowance, the net to insurance receivable, all
-    with the facility's analytic distribution.
+    balanced journal entry it became: gross charges credited to the revenue account of each
+    service line (facility analytic distribution) and debited to each payer's receivable
+    (self-pay: patient receivable); contractual estimates only under the *estimated at
+    billing* policy.
 
     A later event with the same ``batch_id`` creates the next version: the earlier entry is
     reversed and the new one posted, so the books always show the latest figures."""
@@ -72,34 +74,45 @@ class HcRcmBillingBatch(models.Model):
 
     def _hc_rcm_post(self, settings, lines):
         """Post the batch's journal entry. ``lines`` are ``(code, account, gross,
-        contractual)`` with Decimal amounts."""
+        contractual, payer)`` with Decimal amounts.
+
+        Gross charges: credit revenue per service line (facility analytic), debit the
+        payer's insurance receivable (partner = payer) or, for self-pay lines, the patient
+        receivable. Under the *estimated at billing* policy the contractual estimates of
+        payer lines go to the allowance against the payer's allowance reserve."""
         self.ensure_one()
         distribution = (
             {str(self.analytic_account_id.id): 100.0} if self.analytic_account_id else False
         )
+        estimated = self.company_id.hc_rcm_allowance_policy == "estimated"
         builder = EntryBuilder(self.company_id, self.currency_id, self.service_date)
-        net_total = ZERO
-        for code, account, gross, contractual in lines:
+        receivables, reserves = defaultdict(Decimal), defaultdict(Decimal)
+        for code, account, gross, contractual, payer in lines:
             builder.add(
                 account.id,
                 -gross,
                 self.env._("%(batch)s %(line)s gross charges", batch=self.batch_id, line=code),
                 analytic_distribution=distribution,
             )
-            builder.add(
-                settings["allowance"].id,
-                contractual,
-                self.env._(
-                    "%(batch)s %(line)s contractual adjustments", batch=self.batch_id, line=code
-                ),
-                analytic_distribution=distribution,
-            )
-            net_total += gross - contractual
-        builder.add(
-            settings["insurance_receivable"].id,
-            net_total,
-            self.env._("%s net charges", self.batch_id),
-        )
+            receivables[payer] += gross
+            if estimated and payer and contractual:
+                builder.add(
+                    settings["allowance"].id,
+                    contractual,
+                    self.env._(
+                        "%(batch)s %(line)s estimated contractual", batch=self.batch_id, line=code
+                    ),
+                    payer.id,
+                    analytic_distribution=distribution,
+                )
+                reserves[payer] += contractual
+        for payer, amount in receivables.items():
+            account = settings["insurance_receivable"] if payer else settings["patient_receivable"]
+            label = self.env._("%s gross charges", self.batch_id)
+            builder.add(account.id, amount, label, payer.id)
+        for payer, amount in reserves.items():
+            label = self.env._("%s estimated contractual", self.batch_id)
+            builder.add(settings["allowance_reserve"].id, -amount, label, payer.id)
         move = builder.post(
             self.env,
             settings["journal"],
@@ -108,6 +121,19 @@ class HcRcmBillingBatch(models.Model):
         )
         self.move_id = move
         return move
+
+    def _hc_rcm_reconcile_payers(self, settings):
+        """Match the batch's payer receivables with the payers' open credits (835s or cash
+        that arrived first), then release estimates of claims now fully remitted."""
+        self.ensure_one()
+        payers = self.line_ids.payer_id
+        Remittance = self.env["hc.rcm.remittance"]
+        for payer in payers:
+            Remittance._hc_rcm_reconcile_open_items(
+                self.company_id, payer, settings["insurance_receivable"]
+            )
+        if payers:
+            Remittance._hc_rcm_release_reserves(self.company_id, payers, settings)
 
     def _hc_rcm_replace_by(self, new_batch):
         """Reverse this version's entry (on its own date) and point to its successor."""

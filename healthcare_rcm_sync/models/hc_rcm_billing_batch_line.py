@@ -2,7 +2,8 @@ from odoo import fields, models
 
 
 class HcRcmBillingBatchLine(models.Model):
-    """One service line of a billing summary: gross charges and contractual adjustments."""
+    """One service line of a billing summary: gross charges, the contractual estimate and
+    the payer billed (empty: self-pay)."""
 
     _name = "hc.rcm.billing.batch.line"
     _description = "Billing summary line"
@@ -21,3 +22,12 @@ class HcRcmBillingBatchLine(models.Model):
     gross_charges = fields.Monetary(readonly=True)
     contractual_adjustments = fields.Monetary(readonly=True)
     net_charges = fields.Monetary(readonly=True)
+    payer_code = fields.Char(readonly=True, help="Payer mapping code (schema 1.1); empty: self-pay.")
+    payer_id = fields.Many2one(
+        "res.partner",
+        string="Payer",
+        readonly=True,
+        index="btree_not_null",
+        help="The payer whose receivable the charges were debited to; empty: self-pay "
+        "(patient receivable).",
+    )

@@ -8,12 +8,19 @@ from odoo.addons.healthcare_integration_base.tools.payload import canonical_json
 from ..tools.amounts import to_decimal
 
 BATCH_TYPE = "billing_batch"
+BILLING_SETTINGS = (
+    "journal",
+    "insurance_receivable",
+    "patient_receivable",
+    "allowance",
+)
 ZERO = Decimal(0)
 
 
 class HcRcmHandlerBillingSummary(models.AbstractModel):
     """``billing.summary`` (batch): a day's charges of one facility → one balanced journal
-    entry. Service lines map to revenue accounts, the facility to an analytic account.
+    entry. Service lines map to revenue accounts, the facility to an analytic account, the
+    line's ``payer_code`` (1.1) to the payer whose receivable is debited (absent: self-pay).
     The control total must equal the sum of the gross charges. A later event with the same
     ``batch_id`` reverses the earlier entry and posts the new one; an older event arriving
     late is ignored (stale)."""
@@ -29,6 +36,7 @@ class HcRcmHandlerBillingSummary(models.AbstractModel):
         "lines[].service_line_code",
         "lines[].gross_charges",
         "lines[].contractual_adjustments",
+        "lines[].payer_code",
         "control_total",
     )
 
@@ -71,7 +79,10 @@ class HcRcmHandlerBillingSummary(models.AbstractModel):
         payload = message.payload or {}
         backend = message.backend_id
         company = backend.company_id
-        settings = company._hc_rcm_settings(("journal", "insurance_receivable", "allowance"))
+        settings = company._hc_rcm_settings(
+            BILLING_SETTINGS
+            + (("allowance_reserve",) if company.hc_rcm_allowance_policy == "estimated" else ())
+        )
         currency = self._hc_rcm_currency(payload.get("currency"))
         batch_id = str(payload.get("batch_id") or "")
         self._hc_rcm_check_control_total(payload, batch_id)
@@ -85,8 +96,9 @@ class HcRcmHandlerBillingSummary(models.AbstractModel):
             self._hc_rcm_batch_values(message, payload, resolved, entry_lines, current)
             | {"currency_id": currency.id, "content_hash": content_hash}
         )
-        move = batch._hc_rcm_post(settings, entry_lines)
         reversal = current._hc_rcm_replace_by(batch) if current else self.env["account.move"]
+        move = batch._hc_rcm_post(settings, entry_lines)
+        batch._hc_rcm_reconcile_payers(settings)
         self._hc_binding()._bind(backend, BATCH_TYPE, batch_id, batch, message.occurred_at)
         return [batch, move, reversal]
 
@@ -115,8 +127,10 @@ class HcRcmHandlerBillingSummary(models.AbstractModel):
         resolved = self._hc_map_pairs(
             backend,
             [("facility", payload.get("facility_code"))]
-            + [("service_line", line.get("service_line_code")) for line in lines],
+            + [("service_line", line.get("service_line_code")) for line in lines]
+            + [("payer", line.get("payer_code")) for line in lines if line.get("payer_code")],
         )
+        self._hc_rcm_check_ignored_payers(lines, resolved, batch_id)
         ignored = sorted(
             {
                 line.get("service_line_code")
@@ -137,6 +151,27 @@ class HcRcmHandlerBillingSummary(models.AbstractModel):
         return resolved
 
     @api.model
+    def _hc_rcm_check_ignored_payers(self, lines, resolved, batch_id):
+        """A payer mapped as ignored has no receivable to debit: the batch waits."""
+        ignored = sorted(
+            {
+                line["payer_code"]
+                for line in lines
+                if line.get("payer_code") and not resolved.get(("payer", line["payer_code"]))
+            }
+        )
+        if ignored:
+            raise BusinessError(
+                self.env._(
+                    "Billing batch %(batch)s has charges for payer(s) %(codes)s, which are "
+                    "mapped as ignored: the charges cannot be posted to a payer's receivable. "
+                    "Map them to a contact, then retry.",
+                    batch=batch_id,
+                    codes=", ".join(ignored),
+                )
+            )
+
+    @api.model
     def _hc_rcm_current_version(self, backend, batch_id, message):
         """The posted version of the batch (empty for a new batch); an event older than
         it is stale."""
@@ -151,16 +186,20 @@ class HcRcmHandlerBillingSummary(models.AbstractModel):
 
     @api.model
     def _hc_rcm_entry_lines(self, payload, resolved):
-        """``[(code, revenue account, gross, contractual)]`` with Decimal amounts."""
+        """``[(code, revenue account, gross, contractual, payer)]`` with Decimal amounts;
+        the payer is an empty ``res.partner`` for self-pay lines."""
         entry_lines = []
+        no_payer = self.env["res.partner"]
         for line in payload.get("lines") or []:
             code = line.get("service_line_code")
+            payer_code = line.get("payer_code")
             entry_lines.append(
                 (
                     code,
                     resolved[("service_line", code)],
                     self._hc_rcm_decimal(line.get("gross_charges")),
                     to_decimal(line.get("contractual_adjustments")) or ZERO,
+                    resolved.get(("payer", payer_code), no_payer) if payer_code else no_payer,
                 )
             )
         return entry_lines
@@ -172,6 +211,7 @@ class HcRcmHandlerBillingSummary(models.AbstractModel):
         facility = resolved.get(("facility", facility_code))
         gross_total = sum((item[2] for item in entry_lines), ZERO)
         contractual_total = sum((item[3] for item in entry_lines), ZERO)
+        codes = [line.get("payer_code") or False for line in payload.get("lines") or []]
         return {
             "batch_id": str(payload.get("batch_id") or ""),
             "version": (current.version + 1) if current else 1,
@@ -196,9 +236,13 @@ class HcRcmHandlerBillingSummary(models.AbstractModel):
                         "gross_charges": float(gross),
                         "contractual_adjustments": float(contractual),
                         "net_charges": float(gross - contractual),
+                        "payer_code": payer_code,
+                        "payer_id": payer.id,
                     },
                 )
-                for code, account, gross, contractual in entry_lines
+                for (code, account, gross, contractual, payer), payer_code in zip(
+                    entry_lines, codes, strict=True
+                )
             ],
         }
 
@@ -208,6 +252,7 @@ class HcRcmHandlerBillingSummary(models.AbstractModel):
         lines = [
             {
                 "service_line_code": line.get("service_line_code"),
+                "payer_code": line.get("payer_code") or None,
                 "gross_charges": f"{to_decimal(line.get('gross_charges')) or ZERO:.2f}",
                 "contractual_adjustments": (
                     f"{to_decimal(line.get('contractual_adjustments')) or ZERO:.2f}"

@@ -8,7 +8,9 @@ PAYMENT_TYPE = "payment"
 class HcRcmHandlerPaymentPosted(models.AbstractModel):
     """``payment.posted`` (near real-time): cash the billing system recorded from a payer
     becomes an ``account.payment`` on the payer payments journal, against the insurance
-    receivable, with the trace number as memo (bank reconciliation matches on it).
+    receivable, with the trace number as memo (bank reconciliation matches on it). A
+    deposit already posted for the same payer and trace (its 835 came first) is linked,
+    never posted twice.
     Idempotent by ``payment_id``: the same payment again changes nothing, the same id
     with other figures is a conflict for a person."""
 
@@ -60,7 +62,7 @@ class HcRcmHandlerPaymentPosted(models.AbstractModel):
                 existing.partner_id == payer
                 and existing.currency_id == currency
                 and existing.currency_id.compare_amounts(existing.amount, amount) == 0
-                and existing.date == received_on
+                and (existing.date == received_on or existing.hc_rcm_remittance_id)
             )
             if same:
                 return [existing, existing.move_id]
@@ -74,6 +76,10 @@ class HcRcmHandlerPaymentPosted(models.AbstractModel):
                 ),
                 record=existing,
             )
+        deposit = self._hc_rcm_deposit_already_posted(company, payer, payload, amount, currency)
+        if deposit:
+            bindings._bind(backend, PAYMENT_TYPE, payment_id, deposit, message.occurred_at)
+            return [deposit, deposit.move_id]
         reference = payload.get("trace_number") or payment_id
         payment = self.env["account.payment"].create(
             {
@@ -90,5 +96,31 @@ class HcRcmHandlerPaymentPosted(models.AbstractModel):
             }
         )
         payment.action_post()
+        self.env["hc.rcm.remittance"]._hc_rcm_reconcile_open_items(
+            company, payer, settings["insurance_receivable"]
+        )
         bindings._bind(backend, PAYMENT_TYPE, payment_id, payment, message.occurred_at)
         return [payment, payment.move_id]
+
+    @api.model
+    def _hc_rcm_deposit_already_posted(self, company, payer, payload, amount, currency):
+        """The payer's deposit with this trace number is already posted (by its 835, or by
+        another cash posting): the same amount is linked, no second payment; another amount
+        is a conflict for finance."""
+        trace = payload.get("trace_number")
+        deposit = self.env["account.payment"]._hc_rcm_find_deposit(company, payer, trace)
+        if not deposit or deposit._hc_rcm_same_deposit(amount, currency):
+            return deposit
+        raise ConflictError(
+            self.env._(
+                "Payment %(id)s of %(amount)s has the trace number %(trace)s of %(payment)s, "
+                "which is for another amount; no second payment was posted. Check the deposit "
+                "on the bank statement and correct the payment in Odoo or in the billing "
+                "system.",
+                id=payload.get("payment_id"),
+                amount=f"{amount:.2f}",
+                trace=trace,
+                payment=deposit.display_name,
+            ),
+            record=deposit,
+        )

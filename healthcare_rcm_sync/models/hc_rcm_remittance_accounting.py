@@ -3,6 +3,8 @@ from decimal import Decimal
 
 from odoo import models
 
+from odoo.addons.healthcare_integration_base.exceptions import ConflictError
+
 from ..tools import x12_835
 from ..tools.journal_entry import EntryBuilder
 from .hc_rcm_remittance_posting import claim_adjustments
@@ -71,6 +73,7 @@ class HcRcmRemittance(models.Model):
                 route("PLB", plb.reason), amount, label, payer, hc_rcm_adjustment_id=record.id
             )
             builder.add(receivable, -amount, label, payer, hc_rcm_adjustment_id=record.id)
+        self._hc_rcm_apply_reserve(builder, settings)
         return builder.post(
             self.env,
             settings["journal"],
@@ -84,6 +87,9 @@ class HcRcmRemittance(models.Model):
         amount = rem.payment.signed_amount or ZERO
         if not amount:
             return self.env["account.payment"]
+        deposit = self._hc_rcm_cash_already_posted(float(amount))
+        if deposit:
+            return deposit
         payment = self.env["account.payment"].create(
             {
                 "payment_type": "inbound" if amount > 0 else "outbound",
@@ -101,6 +107,35 @@ class HcRcmRemittance(models.Model):
         )
         payment.action_post()
         return payment
+
+    def _hc_rcm_cash_already_posted(self, amount):
+        """The billing system's ``payment.posted`` for the same payer and trace arrived
+        first: the same amount is the same deposit (linked, no second payment); another
+        amount is a conflict for finance and nothing of the remittance is posted."""
+        self.ensure_one()
+        deposit = self.env["account.payment"]._hc_rcm_find_deposit(
+            self.company_id, self.payer_id, self.trace_number
+        )
+        if not deposit:
+            return deposit
+        if deposit.hc_rcm_remittance_id or not deposit._hc_rcm_same_deposit(
+            amount, self.currency_id
+        ):
+            raise ConflictError(
+                self.env._(
+                    "%(payer)s's remittance %(trace)s pays %(amount)s, but the cash posting "
+                    "%(payment)s with the same trace number is for another amount; nothing "
+                    "of the remittance was posted. Check the deposit on the bank statement, "
+                    "correct or cancel the wrong payment, then retry.",
+                    payer=self.payer_id.display_name,
+                    trace=self.trace_number,
+                    amount=f"{amount:.2f}",
+                    payment=deposit.display_name,
+                ),
+                record=deposit,
+            )
+        deposit.hc_rcm_remittance_id = self
+        return deposit
 
     def _hc_rcm_reconcile_forward_balances(self):
         """A payer's deferred forward balances (PLB FB < 0) and their recoveries (FB > 0)

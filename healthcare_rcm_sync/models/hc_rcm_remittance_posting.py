@@ -72,6 +72,7 @@ class HcRcmRemittance(models.Model):
         move = remittance._hc_rcm_post_entry(rem, lines, originals, plb_records, settings)
         payment = remittance._hc_rcm_post_payment(rem, settings)
         remittance.write({"move_id": move.id, "payment_id": payment.id})
+        remittance._hc_rcm_reconcile_books(settings)
         remittance._hc_rcm_reconcile_forward_balances()
         remittance._hc_rcm_open_denial_exception(message)
         return remittance._hc_rcm_records()

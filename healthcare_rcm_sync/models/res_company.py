@@ -10,6 +10,10 @@ RCM_SETTINGS = {
     "insurance_receivable": ("hc_rcm_insurance_receivable_account_id", "Insurance receivable"),
     "patient_receivable": ("hc_rcm_patient_receivable_account_id", "Patient receivable"),
     "allowance": ("hc_rcm_allowance_account_id", "Contractual allowance"),
+    "allowance_reserve": (
+        "hc_rcm_allowance_reserve_account_id",
+        "Contractual allowance reserve",
+    ),
     "denial": ("hc_rcm_denial_account_id", "Denials and claim write-offs"),
     "interest": ("hc_rcm_interest_account_id", "Payer interest"),
     "recoupment": ("hc_rcm_recoupment_account_id", "Payer recoupments and offsets"),
@@ -29,6 +33,12 @@ DEFAULT_ACCOUNTS = {
     "insurance_receivable": ("121100", "Insurance receivable", "asset_receivable", True),
     "patient_receivable": ("121200", "Patient receivable", "asset_receivable", True),
     "allowance": ("410100", "Contractual allowances", "income", False),
+    "allowance_reserve": (
+        "129100",
+        "Contractual allowance reserve",
+        "asset_current",
+        True,
+    ),
     "denial": ("410200", "Denials and claim write-offs", "income", False),
     "interest": ("420100", "Interest received from payers", "income_other", False),
     "recoupment": ("218100", "Payer recoupments and offsets", "liability_current", True),
@@ -67,6 +77,29 @@ class ResCompany(models.Model):
         "account.account",
         string="Contractual allowance",
         help="Contractual (CO) and payer-initiated (PI) adjustments.",
+    )
+    hc_rcm_allowance_policy = fields.Selection(
+        [("remittance", "At remittance"), ("estimated", "Estimated at billing")],
+        string="Contractual allowances",
+        default="remittance",
+        required=True,
+        help="At remittance: billing posts gross charges, the 835 books the contractual "
+        "adjustments. Estimated at billing: billing books the estimate to the allowance "
+        "reserve, the 835 applies the actual contractual against it and books only the "
+        "difference. Either way the allowance ends equal to the payers' contractual total.",
+    )
+    hc_rcm_allowance_reserve_account_id = fields.Many2one(
+        "account.account",
+        string="Contractual allowance reserve",
+        help="Estimated contractual allowances of billed, not yet remitted claims, per payer "
+        "(reconcilable: the 835 applications are matched with the billing estimates).",
+    )
+    hc_rcm_reassociation_days = fields.Integer(
+        string="Days to match deposits and remittances",
+        default=3,
+        help="An 835 whose payment has no matching bank deposit after this many days, and a "
+        "deposit with a trace-like reference and no 835 after this many days, raise an "
+        "integration alert (cleared when they are matched).",
     )
     hc_rcm_denial_account_id = fields.Many2one(
         "account.account",

@@ -32,6 +32,17 @@ class ResConfigSettings(models.TransientModel):
         readonly=False,
         domain="[('company_ids', 'in', company_id)]",
     )
+    hc_rcm_allowance_policy = fields.Selection(
+        related="company_id.hc_rcm_allowance_policy", readonly=False
+    )
+    hc_rcm_allowance_reserve_account_id = fields.Many2one(
+        related="company_id.hc_rcm_allowance_reserve_account_id",
+        readonly=False,
+        domain="[('reconcile', '=', True), ('company_ids', 'in', company_id)]",
+    )
+    hc_rcm_reassociation_days = fields.Integer(
+        related="company_id.hc_rcm_reassociation_days", readonly=False
+    )
     hc_rcm_denial_account_id = fields.Many2one(
         related="company_id.hc_rcm_denial_account_id",
         readonly=False,
