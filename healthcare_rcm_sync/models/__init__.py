@@ -18,6 +18,8 @@ from . import hc_rcm_tieout
 from . import account_move
 from . import account_move_line
 from . import account_payment
+from . import account_bank_statement_line
+from . import hc_integration_alert
 from . import hc_rcm_handler_mixin
 from . import hc_rcm_handler_remittance
 from . import hc_rcm_handler_remittance_inbound

@@ -99,6 +99,7 @@ class HcRcmHandlerPaymentPosted(models.AbstractModel):
         self.env["hc.rcm.remittance"]._hc_rcm_reconcile_open_items(
             company, payer, settings["insurance_receivable"]
         )
+        self.env["account.bank.statement.line"]._hc_rcm_reassociate_payment(payment)
         bindings._bind(backend, PAYMENT_TYPE, payment_id, payment, message.occurred_at)
         return [payment, payment.move_id]
 

@@ -73,6 +73,7 @@ class HcRcmRemittance(models.Model):
         payment = remittance._hc_rcm_post_payment(rem, settings)
         remittance.write({"move_id": move.id, "payment_id": payment.id})
         remittance._hc_rcm_reconcile_books(settings)
+        self.env["account.bank.statement.line"]._hc_rcm_reassociate_payment(payment)
         remittance._hc_rcm_reconcile_forward_balances()
         remittance._hc_rcm_open_denial_exception(message)
         return remittance._hc_rcm_records()

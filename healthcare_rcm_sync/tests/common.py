@@ -171,12 +171,12 @@ class RcmCase(AccountTestInvoicingCommon):
         self.process()
         return message, status
 
-    def event(self, flow_code, payload, event_id=None, occurred_at=None):
+    def event(self, flow_code, payload, event_id=None, occurred_at=None, schema_version="1.0"):
         flow = self.flows[flow_code]
         body = dict(
             payload,
             event_type=flow.event_type,
-            schema_version="1.0",
+            schema_version=schema_version,
             occurred_at=occurred_at or fields.Datetime.now().isoformat() + "Z",
         )
         errors = flow._validate_payload(body)
@@ -200,6 +200,20 @@ class RcmCase(AccountTestInvoicingCommon):
 
     def remittance(self, trace):
         return self.Remittance.search([("trace_number", "=", trace)])
+
+    def ledger(self, domain=()):
+        """``{(account, partner): balance}`` of every posted journal item of the test
+        company, read with ``read_group`` (the figures a partner ledger shows)."""
+        groups = self.env["account.move.line"]._read_group(
+            [("company_id", "=", self.company.id), ("parent_state", "=", "posted"), *domain],
+            ["account_id", "partner_id"],
+            ["balance:sum"],
+        )
+        return {
+            (account, partner): round(balance, 2)
+            for account, partner, balance in groups
+            if round(balance, 2)
+        }
 
     @staticmethod
     def balances(moves):

@@ -10,24 +10,29 @@ from .common import RcmCase
 
 @tagged("post_install", "-at_install")
 class TestBillingSummary(RcmCase):
-    def summary(self, batch_id="B-2026-03-01-MAIN", lab=("1000.00", "200.00"), rad=(500, 100)):
+    def summary(
+        self,
+        batch_id="B-2026-03-01-MAIN",
+        lab=("1000.00", "200.00"),
+        rad=(500, 100),
+        payers=(None, None),
+    ):
+        lines = []
+        for code, (gross, contractual), payer in zip(("LAB", "RAD"), (lab, rad), payers):
+            line = {
+                "service_line_code": code,
+                "gross_charges": gross,
+                "contractual_adjustments": contractual,
+            }
+            if payer:
+                line["payer_code"] = payer
+            lines.append(line)
         return {
             "batch_id": batch_id,
             "facility_code": "MAIN",
             "service_date": "2026-03-01",
             "currency": self.company.currency_id.name,
-            "lines": [
-                {
-                    "service_line_code": "LAB",
-                    "gross_charges": lab[0],
-                    "contractual_adjustments": lab[1],
-                },
-                {
-                    "service_line_code": "RAD",
-                    "gross_charges": rad[0],
-                    "contractual_adjustments": rad[1],
-                },
-            ],
+            "lines": lines,
             "control_total": str(float(lab[0]) + float(rad[0])),
         }
 
@@ -37,6 +42,8 @@ class TestBillingSummary(RcmCase):
         )
 
     def test_one_balanced_entry_per_batch(self):
+        """Schema 1.0 has no payer: every line is self-pay, gross to the patient
+        receivable; the contractual estimate is kept on the batch, not posted."""
         message, _status = self.event("billing_summary", self.summary())
         self.assertEqual(message.state, "done")
         batch = self.batch()
@@ -53,17 +60,67 @@ class TestBillingSummary(RcmCase):
             {
                 self.revenue_lab: -1000.0,
                 self.revenue_rad: -500.0,
-                self.settings["allowance"]: 300.0,
-                self.settings["insurance_receivable"]: 1200.0,
+                self.settings["patient_receivable"]: 1500.0,
             },
         )
         distribution = {str(self.facility_main.id): 100.0}
         for line in move.line_ids:
-            if line.account_id in (self.revenue_lab, self.revenue_rad, self.settings["allowance"]):
+            if line.account_id in (self.revenue_lab, self.revenue_rad):
                 self.assertEqual(line.analytic_distribution, distribution)
         self.assertTrue(move.line_ids.analytic_line_ids, "analytic items per facility")
         self.assertEqual(move.hc_rcm_billing_batch_id, batch)
         self.assertEqual(move.action_view_hc_rcm_source()["res_id"], batch.id)
+
+    def test_payer_lines_debit_the_payers_receivable(self):
+        """Schema 1.1: gross charges to the payer's receivable (partner = payer), self-pay
+        lines to the patient receivable; at-remittance policy posts no allowance."""
+        body = self.summary(payers=("PAYER01", None))
+        message, _status = self.event("billing_summary", body, schema_version="1.1")
+        self.assertEqual(message.state, "done")
+        batch = self.batch()
+        self.assertEqual(batch.line_ids.mapped("payer_id"), self.payer1)
+        receivable, patient = (
+            self.settings["insurance_receivable"],
+            self.settings["patient_receivable"],
+        )
+        self.assertEqual(
+            self.ledger([("account_id", "in", (receivable | patient).ids)]),
+            {
+                (receivable, self.payer1): 1000.0,
+                (patient, self.env["res.partner"]): 500.0,
+            },
+        )
+        self.assertFalse(
+            batch.move_id.line_ids.filtered(
+                lambda line: line.account_id == self.settings["allowance"]
+            )
+        )
+        # 1.0 does not know payer_code: the contract refuses it there
+        flow = self.flows["billing_summary"]
+        errors = flow._validate_payload(
+            dict(
+                body,
+                event_type="billing.summary",
+                schema_version="1.0",
+                occurred_at="2026-03-01T23:00:00Z",
+            )
+        )
+        self.assertFalse(errors, "unknown fields are dropped by the allow-list, not refused")
+
+    def test_ignored_payer_stops_the_batch(self):
+        mapping = self.env["hc.integration.mapping"].search(
+            [
+                ("backend_id", "=", self.billing.id),
+                ("mapping_type", "=", "payer"),
+                ("external_code", "=", "PAYER02"),
+            ]
+        )
+        mapping.action_ignore()
+        body = self.summary(payers=("PAYER02", None))
+        message, _status = self.event("billing_summary", body, schema_version="1.1")
+        self.assertEqual(message.state, "exception")
+        self.assertIn("PAYER02", message.exception_ids.description)
+        self.assertFalse(self.batch())
 
     def test_control_total_is_checked(self):
         flow = self.flows["billing_summary"]
@@ -118,8 +175,7 @@ class TestBillingSummary(RcmCase):
             {
                 self.revenue_lab: -1100.0,
                 self.revenue_rad: -500.0,
-                self.settings["allowance"]: 320.0,
-                self.settings["insurance_receivable"]: 1280.0,
+                self.settings["patient_receivable"]: 1600.0,
             },
         )
         # an older event arriving late is ignored (stale), not posted over the newer one
