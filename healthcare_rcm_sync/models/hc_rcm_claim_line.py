@@ -204,9 +204,13 @@ class HcRcmClaimLine(models.Model):
             payer,
             hc_rcm_claim_line_id=self.id,
         )
-        return builder.post(
+        move = builder.post(
             self.env,
             settings["journal"],
             self.env._("Denial write-off %s", self.claim_id),
             hc_rcm_remittance_id=remittance.id,
         )
+        self.env["hc.rcm.remittance"]._hc_rcm_reconcile_open_items(
+            company, remittance.payer_id, settings["insurance_receivable"]
+        )
+        return move

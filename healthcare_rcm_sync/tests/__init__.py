@@ -8,3 +8,4 @@ from . import test_error_texts_phi
 from . import test_remittance_analysis
 from . import test_security
 from . import test_webhook
+from . import test_receivables_tieout
