@@ -27,22 +27,30 @@ class HcIntegrationAlert(models.Model):
     def _hc_rcm_check_reassociation(self, company):
         """Raise, update or clear both alerts of ``company``."""
         company = company.sudo()
-        flows = self.env["hc.integration.flow"].sudo().search(
-            [("company_id", "=", company.id), ("handler_model", "=", REMITTANCE_HANDLER)],
-            order="id",
+        flows = (
+            self.env["hc.integration.flow"]
+            .sudo()
+            .search(
+                [("company_id", "=", company.id), ("handler_model", "=", REMITTANCE_HANDLER)],
+                order="id",
+            )
         )
         if not flows:
             return
         days = company.hc_rcm_reassociation_days or 3
         cutoff = fields.Date.context_today(self) - timedelta(days=days)
-        unmatched = self.env["account.payment"].sudo().search(
-            [
-                ("company_id", "=", company.id),
-                ("hc_rcm_remittance_id", "!=", False),
-                ("state", "=", "in_process"),
-                ("is_matched", "=", False),
-                ("date", "<=", cutoff),
-            ]
+        unmatched = (
+            self.env["account.payment"]
+            .sudo()
+            .search(
+                [
+                    ("company_id", "=", company.id),
+                    ("hc_rcm_remittance_id", "!=", False),
+                    ("state", "=", "in_process"),
+                    ("is_matched", "=", False),
+                    ("date", "<=", cutoff),
+                ]
+            )
         )
         per_flow = {flow: unmatched.browse() for flow in flows}
         for payment in unmatched:
@@ -71,14 +79,18 @@ class HcIntegrationAlert(models.Model):
 
     @api.model
     def _hc_rcm_deposits_without_era(self, company, cutoff):
-        lines = self.env["account.bank.statement.line"].sudo().search(
-            [
-                ("company_id", "=", company.id),
-                ("journal_id", "=", company.hc_rcm_payment_journal_id.id),
-                ("is_reconciled", "=", False),
-                ("amount", ">", 0),
-                ("date", "<=", cutoff),
-            ]
+        lines = (
+            self.env["account.bank.statement.line"]
+            .sudo()
+            .search(
+                [
+                    ("company_id", "=", company.id),
+                    ("journal_id", "=", company.hc_rcm_payment_journal_id.id),
+                    ("is_reconciled", "=", False),
+                    ("amount", ">", 0),
+                    ("date", "<=", cutoff),
+                ]
+            )
         )
         return lines.filtered(lambda line: looks_like_trace(line.payment_ref, line.ref))
 

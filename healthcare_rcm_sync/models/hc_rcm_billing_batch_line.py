@@ -22,10 +22,11 @@ class HcRcmBillingBatchLine(models.Model):
     gross_charges = fields.Monetary(readonly=True)
     contractual_adjustments = fields.Monetary(readonly=True)
     net_charges = fields.Monetary(readonly=True)
-    payer_code = fields.Char(readonly=True, help="Payer mapping code (schema 1.1); empty: self-pay.")
+    payer_code = fields.Char(
+        readonly=True, help="Payer mapping code (schema 1.1); empty: self-pay."
+    )
     payer_id = fields.Many2one(
         "res.partner",
-        string="Payer",
         readonly=True,
         index="btree_not_null",
         help="The payer whose receivable the charges were debited to; empty: self-pay "

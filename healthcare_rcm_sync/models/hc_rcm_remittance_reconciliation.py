@@ -98,9 +98,7 @@ class HcRcmRemittance(models.Model):
             leftovers = self._hc_rcm_reserve_leftovers(company, payer, reserve, settings)
             if not leftovers:
                 continue
-            builder = EntryBuilder(
-                company, company.currency_id, fields.Date.context_today(self)
-            )
+            builder = EntryBuilder(company, company.currency_id, fields.Date.context_today(self))
             for line in leftovers:
                 amount = to_decimal(round(line.amount_residual, 2))
                 label = self.env._("Estimate released: %s", line.move_id.ref or "")

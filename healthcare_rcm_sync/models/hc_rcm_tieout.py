@@ -18,7 +18,7 @@ class HcRcmTieout(models.Model):
     _order = "date desc, payer_id"
 
     company_id = fields.Many2one("res.company", readonly=True)
-    payer_id = fields.Many2one("res.partner", string="Payer", readonly=True)
+    payer_id = fields.Many2one("res.partner", readonly=True)
     date = fields.Date(string="Period", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)
     billed = fields.Monetary(readonly=True, help="Gross charges debited to the receivables.")

@@ -18,7 +18,9 @@ class TestBillingSummary(RcmCase):
         payers=(None, None),
     ):
         lines = []
-        for code, (gross, contractual), payer in zip(("LAB", "RAD"), (lab, rad), payers):
+        for code, (gross, contractual), payer in zip(
+            ("LAB", "RAD"), (lab, rad), payers, strict=True
+        ):
             line = {
                 "service_line_code": code,
                 "gross_charges": gross,

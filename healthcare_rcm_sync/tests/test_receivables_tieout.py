@@ -32,7 +32,9 @@ def build_835(trace, claims=CLAIMS, pay_date="20260305", payer="PAYER01"):
     for claim_id, charged, claim_paid, adjustments in claims:
         patient = sum(float(amount) for group, _r, amount in adjustments if group == "PR")
         status = "4" if float(claim_paid) == 0 else "1"
-        body.append(f"CLP*{claim_id}*{status}*{charged}*{claim_paid}*{patient:.2f}*12*ICN{claim_id}*11*1")
+        body.append(
+            f"CLP*{claim_id}*{status}*{charged}*{claim_paid}*{patient:.2f}*12*ICN{claim_id}*11*1"
+        )
         body += [f"CAS*{group}*{reason}*{amount}" for group, reason, amount in adjustments]
     isa, gs = fixture("remit_basic.835").decode().split("~\n")[:2]
     segments = [isa, gs, "ST*835*0001*005010X221A1", *body, f"SE*{len(body) + 2}*0001"]
@@ -49,8 +51,14 @@ class TieOutCase(RcmCase):
         cls.bank_journal = cls.settings["payment_journal"]
         cls.no_partner = cls.env["res.partner"]
 
-    def bill(self, batch_id="B-1", service_date="2026-03-01", lab=("1200.00", "300.00"),
-             rad=("800.00", "200.00"), payer="PAYER01"):
+    def bill(
+        self,
+        batch_id="B-1",
+        service_date="2026-03-01",
+        lab=("1200.00", "300.00"),
+        rad=("800.00", "200.00"),
+        payer="PAYER01",
+    ):
         lines = [
             {
                 "service_line_code": code,
@@ -139,7 +147,9 @@ class TestReceivablesTieOut(TieOutCase):
             with self.subTest(trace=trace):
                 claims = tuple((f"{trace}{c[0]}", *c[1:]) for c in CLAIMS)
                 before = self.ledger()
-                self.bill(batch_id=trace, lab=("1200.00", estimates[0]), rad=("800.00", estimates[1]))
+                self.bill(
+                    batch_id=trace, lab=("1200.00", estimates[0]), rad=("800.00", estimates[1])
+                )
                 self.post_835(build_835(trace, claims))
                 after = self.ledger()
                 delta = {
@@ -200,22 +210,45 @@ class TestReceivablesTieOut(TieOutCase):
             )
             return round(total, 2)
 
-        self.assertEqual(billed, journal([("account_id", "=", self.receivable.id),
-                                          ("partner_id", "=", self.payer1.id),
-                                          ("move_id.hc_rcm_billing_batch_id", "!=", False)]))
+        self.assertEqual(
+            billed,
+            journal(
+                [
+                    ("account_id", "=", self.receivable.id),
+                    ("partner_id", "=", self.payer1.id),
+                    ("move_id.hc_rcm_billing_batch_id", "!=", False),
+                ]
+            ),
+        )
         self.assertEqual(billed, 2300.0)
-        self.assertEqual(paid, -journal([("account_id", "=", self.receivable.id),
-                                         ("partner_id", "=", self.payer1.id),
-                                         ("payment_id", "!=", False)]))
+        self.assertEqual(
+            paid,
+            -journal(
+                [
+                    ("account_id", "=", self.receivable.id),
+                    ("partner_id", "=", self.payer1.id),
+                    ("payment_id", "!=", False),
+                ]
+            ),
+        )
         self.assertEqual(paid, 1420.0)
         self.assertEqual(contractual, journal([("account_id", "=", self.allowance.id)]))
         self.assertEqual(contractual, 500.0, "the denied claim is not posted")
-        self.assertEqual(patient, journal([("account_id", "=", self.patient.id),
-                                           ("move_id.hc_rcm_remittance_id", "!=", False)]))
+        self.assertEqual(
+            patient,
+            journal(
+                [
+                    ("account_id", "=", self.patient.id),
+                    ("move_id.hc_rcm_remittance_id", "!=", False),
+                ]
+            ),
+        )
         self.assertEqual(patient, 80.0)
         self.assertEqual(written_off, journal([("account_id", "=", self.settings["denial"].id)]))
-        self.assertEqual(open_amount, journal([("account_id", "=", self.receivable.id),
-                                               ("partner_id", "=", self.payer1.id)]))
+        self.assertEqual(
+            open_amount,
+            journal([("account_id", "=", self.receivable.id), ("partner_id", "=", self.payer1.id)]),
+        )
         self.assertEqual(open_amount, 300.0, "the denied claim stays open")
         self.assertEqual(denied, 300.0)
         # written off later: the tie-out follows the journal
@@ -311,8 +344,9 @@ class TestBankReassociation(TieOutCase):
 
         self.company.hc_rcm_reassociation_days = 3
         self.post_835(build_835("EFT2000", pay_date="20260301"))  # months ago
-        orphan = self.deposit(amount=99.0, label="ACH CCD TRN*1*EFT7777*1512345678\\",
-                              day=date(2026, 3, 1))
+        orphan = self.deposit(
+            amount=99.0, label="ACH CCD TRN*1*EFT7777*1512345678\\", day=date(2026, 3, 1)
+        )
         self.deposit(amount=5.0, label="Interest", day=date(2026, 3, 1))  # not trace-like
         Line = self.env["account.bank.statement.line"]
         Line._cron_hc_rcm_reassociate()
