@@ -21,9 +21,12 @@ CLAIMS = (
 def build_835(trace, claims=CLAIMS, pay_date="20260305", payer="PAYER01"):
     """A balanced single-transaction 835 paying ``claims`` (claim-level adjustments)."""
     paid = sum(float(claim[2]) for claim in claims)
+    bpr = (
+        f"BPR*I*{paid:.2f}*C*ACH*CCP*01*011000015*DA*5550001111*1512345678**01*021000021"
+        f"*DA*5550002222*{pay_date}"
+    )
     body = [
-        f"BPR*I*{paid:.2f}*C*ACH*CCP*01*011000015*DA*5550001111*1512345678**01*021000021*DA*"
-        f"5550002222*{pay_date}",
+        bpr,
         f"TRN*1*{trace}*1512345678",
         f"N1*PR*ACME HEALTH PLAN*XV*{payer}",
         "N1*PE*CITY CLINIC*XX*1234567893",
