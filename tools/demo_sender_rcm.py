@@ -119,51 +119,60 @@ def remittance_files(day):
 # --------------------------------------------------------------------------------------------
 # JSON events
 # --------------------------------------------------------------------------------------------
-def _event(event_type, day, **fields):
+def _event(event_type, day, schema_version="1.0", **fields):
     return dict(
         event_type=event_type,
-        schema_version="1.0",
+        schema_version=schema_version,
         occurred_at=f"{day.isoformat()}T22:00:00Z",
         **fields,
     )
 
 
 def _summary(day, facility, lines):
-    """A ``billing.summary`` of ``facility``: ``lines`` are (code, gross, contractual)."""
+    """A ``billing.summary`` 1.1 of ``facility``: ``lines`` are (code, gross, contractual,
+    payer code or None for self-pay)."""
     iso = day.isoformat()
-    total = sum(Decimal(gross) for _code, gross, _contractual in lines)
+    total = sum(Decimal(line[1]) for line in lines)
     return _event(
         "billing.summary",
         day,
+        schema_version="1.1",
         batch_id=f"BS-{iso}-{facility}",
         facility_code=facility,
         service_date=iso,
         currency="USD",
         lines=[
-            {
-                "service_line_code": code,
-                "gross_charges": gross,
-                "contractual_adjustments": contractual,
-            }
-            for code, gross, contractual in lines
+            dict(
+                {
+                    "service_line_code": code,
+                    "gross_charges": gross,
+                    "contractual_adjustments": contractual,
+                },
+                **({"payer_code": payer} if payer else {}),
+            )
+            for code, gross, contractual, payer in lines
         ],
         control_total=f"{total:.2f}",
     )
 
 
 def billing_summaries(day):
-    """The day's billing summaries of the MAIN and NORTH facilities."""
+    """The day's billing summaries of the MAIN and NORTH facilities, per payer (one
+    self-pay line)."""
     main = _summary(
         day,
         "MAIN",
         [
-            ("LAB", "4200.00", "1250.00"),
-            ("RAD", "9800.00", "3100.00"),
-            ("ED", "15750.00", "5400.00"),
+            ("LAB", "4200.00", "1250.00", "PAYER01"),
+            ("RAD", "9800.00", "3100.00", "PAYER02"),
+            ("ED", "15750.00", "5400.00", "PAYER01"),
+            ("ED", "850.00", "0.00", None),
         ],
     )
     north = _summary(
-        day, "NORTH", [("LAB", "1300.00", "400.00"), ("PHARMACY", "2650.50", "530.10")]
+        day,
+        "NORTH",
+        [("LAB", "1300.00", "400.00", "PAYER02"), ("PHARMACY", "2650.50", "530.10", "PAYER01")],
     )
     return [main, north]
 

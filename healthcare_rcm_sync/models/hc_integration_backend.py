@@ -100,6 +100,9 @@ class HcIntegrationBackend(models.Model):
         billing = self.env.ref("healthcare_integration_base.demo_backend_billing")
         clearinghouse = self.env.ref("healthcare_integration_base.demo_backend_clearinghouse")
         (billing | clearinghouse)._hc_rcm_setup_flows()
+        for flow in billing.flow_ids.filtered(lambda flow: flow.code == "billing_summary"):
+            if "1.1" not in flow._get_accepted_versions():
+                flow.schema_versions = ",".join([*flow._get_accepted_versions(), "1.1"])
         company = billing.company_id
         company.hc_rcm_inbound_flow_id = clearinghouse.flow_ids.filtered(
             lambda flow: flow.code == "remittance_835"
