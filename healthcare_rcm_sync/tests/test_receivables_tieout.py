@@ -3,9 +3,11 @@ either policy, Odoo's reconciliation of the payer's receivable, one cash posting
 deposit, and bank deposits matched with their remittance (EFT↔ERA). Judged by ledger sums
 (``account.move.line`` grouped by account and partner), not entry by entry."""
 
+import xmlrpc.client
 from datetime import date
 
-from odoo.tests import tagged
+from odoo.tests import HttpCase, get_db_name, new_test_user, tagged
+from odoo.tools import mute_logger
 
 from .common import RcmCase, fixture
 
@@ -392,3 +394,43 @@ class TestEndToEnd(TieOutCase):
         self.assertFalse(ledger.get((outstanding, self.payer1)), "nothing left in transit")
         revenue = self.ledger([("account_id", "in", (self.revenue_lab | self.revenue_rad).ids)])
         self.assertEqual(sum(revenue.values()), -2000.0)
+
+
+@tagged("post_install", "-at_install")
+class TestTieOutAccess(TieOutCase, HttpCase):
+    """Who reads the tie-out, over XML-RPC as each user: revenue-cycle resolvers of the
+    company; not an ordinary user, not a resolver of another company."""
+
+    @mute_logger("odoo.addons.base.models.ir_model", "odoo.http")
+    def test_tieout_over_rpc(self):
+        self.bill()
+        other_company = self.env["res.company"].create({"name": "Other clinic"})
+        users = {
+            "tieout_plain": new_test_user(self.env, login="tieout_plain", groups="base.group_user"),
+            "tieout_rcm": new_test_user(
+                self.env,
+                login="tieout_rcm",
+                groups="healthcare_rcm_sync.group_rcm_resolver",
+                company_id=self.company.id,
+                company_ids=[self.company.id],
+            ),
+            "tieout_other": new_test_user(
+                self.env,
+                login="tieout_other",
+                groups="healthcare_rcm_sync.group_rcm_resolver",
+                company_id=other_company.id,
+                company_ids=[other_company.id],
+            ),
+        }
+
+        def rpc(login, method, *args, **kwargs):
+            return self.xmlrpc_object.execute_kw(
+                get_db_name(), users[login].id, login, "hc.rcm.tieout", method, list(args), kwargs
+            )
+
+        rows = rpc("tieout_rcm", "search_read", [("payer_id", "=", self.payer1.id)], ["billed"])
+        self.assertEqual(sum(row["billed"] for row in rows), 2000.0)
+        self.assertEqual(rpc("tieout_other", "search_count", []), 0, "another company's books")
+        with self.assertRaises(xmlrpc.client.Fault) as caught:
+            rpc("tieout_plain", "search_read", [], ["billed"])
+        self.assertIn("not allowed to access", caught.exception.faultString)
