@@ -14,7 +14,6 @@ from . import hc_rcm_adjustment
 from . import hc_rcm_billing_batch
 from . import hc_rcm_billing_batch_line
 from . import hc_rcm_writeoff
-from . import hc_rcm_tieout
 from . import account_move
 from . import account_move_line
 from . import account_payment
@@ -26,3 +25,4 @@ from . import hc_rcm_handler_remittance_inbound
 from . import hc_rcm_handler_billing_summary
 from . import hc_rcm_handler_payment_posted
 from . import hc_rcm_handler_writeoff
+from . import hc_rcm_tieout

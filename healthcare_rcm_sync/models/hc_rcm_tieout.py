@@ -15,6 +15,18 @@ class HcRcmTieout(models.Model):
     _name = "hc.rcm.tieout"
     _description = "Receivables tie-out per payer"
     _auto = False
+    # the view reads these columns: created before it on a fresh install
+    _depends = {
+        "account.move": ["hc_rcm_remittance_id", "hc_rcm_billing_batch_id", "state"],
+        "account.move.line": ["move_id", "company_id", "date", "balance", "account_id"],
+        "res.company": [
+            "hc_rcm_insurance_receivable_account_id",
+            "hc_rcm_patient_receivable_account_id",
+            "hc_rcm_allowance_account_id",
+            "hc_rcm_denial_account_id",
+        ],
+        "hc.rcm.claim.line": ["charged", "paid", "state", "denial_state", "payment_date"],
+    }
     _order = "date desc, payer_id"
 
     company_id = fields.Many2one("res.company", readonly=True)
