@@ -9,6 +9,7 @@ from . import hc_rcm_remittance_reversal
 from . import hc_rcm_remittance_accounting
 from . import hc_rcm_remittance_denial
 from . import hc_rcm_remittance_reconciliation
+from . import hc_rcm_remittance_denial_recovery
 from . import hc_rcm_claim_line
 from . import hc_rcm_adjustment
 from . import hc_rcm_billing_batch

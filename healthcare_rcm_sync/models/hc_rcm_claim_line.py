@@ -81,6 +81,7 @@ class HcRcmClaimLine(models.Model):
             ("written_off", "Written off"),
             ("appealed", "Appealed"),
             ("reversed", "Reversed by payer"),
+            ("paid", "Paid later"),
         ],
         readonly=True,
         index="btree_not_null",
@@ -178,16 +179,22 @@ class HcRcmClaimLine(models.Model):
         settings = company._hc_rcm_settings(
             ("journal", "insurance_receivable", "patient_receivable", "denial")
         )
+        overrides = self.env["hc.integration.mapping"]._hc_rcm_adjustment_accounts(
+            remittance.backend_id
+        )
         buckets = defaultdict(Decimal)
         for adjustment in self.sudo().adjustment_ids:
-            account = (
+            code = f"{adjustment.group_code}-{adjustment.reason_code}"
+            default = (
                 settings["patient_receivable"]
                 if adjustment.group_code == "PR"
                 else settings["denial"]
             )
-            buckets[(account.id, f"{adjustment.group_code}-{adjustment.reason_code}")] += Decimal(
-                str(adjustment.amount)
+            # the adjustment_reason mappings ("CO-50", "OA") win, as at remittance
+            account_id = overrides.get(
+                code.upper(), overrides.get((adjustment.group_code or "").upper(), default.id)
             )
+            buckets[(account_id, code)] += Decimal(str(adjustment.amount))
         builder = EntryBuilder(company, remittance.currency_id, fields.Date.context_today(self))
         payer, total = remittance.payer_id.id, Decimal(0)
         for (account_id, code), amount in buckets.items():

@@ -72,6 +72,7 @@ class HcRcmRemittance(models.Model):
         move = remittance._hc_rcm_post_entry(rem, lines, originals, plb_records, settings)
         payment = remittance._hc_rcm_post_payment(rem, settings)
         remittance.write({"move_id": move.id, "payment_id": payment.id})
+        remittance._hc_rcm_settle_earlier_denials(lines)
         remittance._hc_rcm_reconcile_books(settings)
         self.env["account.bank.statement.line"]._hc_rcm_reassociate_payment(payment)
         remittance._hc_rcm_reconcile_forward_balances()

@@ -434,3 +434,65 @@ class TestTieOutAccess(TieOutCase, HttpCase):
         with self.assertRaises(xmlrpc.client.Fault) as caught:
             rpc("tieout_plain", "search_read", [], ["billed"])
         self.assertIn("not allowed to access", caught.exception.faultString)
+
+
+@tagged("post_install", "-at_install")
+class TestDenialLifecycle(TieOutCase):
+    DENIED = (("PCN-D", "300.00", "0.00", [("CO", "50", "300.00")]),)
+    PAID = (("PCN-D", "300.00", "250.00", [("CO", "45", "50.00")]),)
+
+    def deny(self):
+        self.bill(batch_id="B-D", lab=("300.00", "0"), rad=("0", "0"))
+        message, _status = self.post_835(build_835("EFT6001", self.DENIED))
+        denial = self.ClaimLine.search([("claim_id", "=", "PCN-D"), ("state", "=", "denied")])
+        self.assertEqual(denial.denial_state, "open")
+        return denial, self.children(message)
+
+    def test_written_off_denial_paid_later_reverses_the_write_off(self):
+        denial, _child = self.deny()
+        denial.action_hc_rcm_write_off_denial()
+        denial_account = self.settings["denial"]
+        self.assertEqual(self.ledger().get((denial_account, self.payer1)), 300.0)
+        self.post_835(build_835("EFT6002", self.PAID))
+        ledger = self.ledger()
+        self.assertNotIn((denial_account, self.payer1), ledger, "write-off reversed")
+        self.assertNotIn((self.receivable, self.payer1), ledger, "receivable credited once")
+        self.assertEqual(ledger.get((self.allowance, self.payer1)), 50.0)
+        self.assertEqual(denial.denial_state, "paid")
+
+    def test_open_or_appealed_denial_paid_later_is_closed(self):
+        denial, child = self.deny()
+        exception = child.exception_ids.filtered(lambda e: e.state == "open")
+        self.assertTrue(exception, "a follow-up exception for the billing team")
+        self.post_835(build_835("EFT6002", self.PAID))
+        self.assertEqual(denial.denial_state, "paid")
+        self.assertEqual(exception.state, "resolved")
+        self.assertNotIn((self.receivable, self.payer1), self.ledger())
+        # appealed, then paid
+        claims = (("PCN-E", "120.00", "0.00", [("CO", "50", "120.00")]),)
+        self.post_835(build_835("EFT6003", claims))
+        appealed = self.ClaimLine.search([("claim_id", "=", "PCN-E")])
+        appealed.action_hc_rcm_mark_appealed()
+        self.post_835(build_835("EFT6004", (("PCN-E", "120.00", "120.00", []),)))
+        self.assertEqual(appealed.denial_state, "paid")
+        self.assertFalse(self.ledger([("account_id", "=", self.settings["denial"].id)]))
+
+    def test_denial_write_off_honours_adjustment_reason_overrides(self):
+        medical_necessity = self.settings["denial"].copy(
+            {"name": "Medical necessity denials", "code": "410299"}
+        )
+        self.env["hc.integration.mapping"].create(
+            {
+                "backend_id": self.clearinghouse.id,
+                "company_id": self.company.id,
+                "mapping_type": "adjustment_reason",
+                "external_code": "CO-50",
+                "target_ref": f"account.account,{medical_necessity.id}",
+            }
+        )
+        denial, _child = self.deny()
+        denial.action_hc_rcm_write_off_denial()
+        ledger = self.ledger()
+        self.assertEqual(ledger.get((medical_necessity, self.payer1)), 300.0)
+        self.assertNotIn((self.settings["denial"], self.payer1), ledger)
+        self.assertNotIn((self.receivable, self.payer1), ledger)
