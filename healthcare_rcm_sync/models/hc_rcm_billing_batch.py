@@ -85,7 +85,8 @@ class HcRcmBillingBatch(models.Model):
             {str(self.analytic_account_id.id): 100.0} if self.analytic_account_id else False
         )
         estimated = self.company_id.hc_rcm_allowance_policy == "estimated"
-        builder = EntryBuilder(self.company_id, self.currency_id, self.service_date)
+        date = self.company_id._hc_rcm_posting_date(self.service_date, settings["journal"])
+        builder = EntryBuilder(self.company_id, self.currency_id, date)
         receivables, reserves = defaultdict(Decimal), defaultdict(Decimal)
         for code, account, gross, contractual, payer in lines:
             builder.add(

@@ -62,7 +62,8 @@ class HcRcmHandlerPaymentPosted(models.AbstractModel):
                 existing.partner_id == payer
                 and existing.currency_id == currency
                 and existing.currency_id.compare_amounts(existing.amount, amount) == 0
-                and (existing.date == received_on or existing.hc_rcm_remittance_id)
+                # a later date: posted at the first open date (locked period) or by its 835
+                and (existing.date >= received_on or existing.hc_rcm_remittance_id)
             )
             if same:
                 return [existing, existing.move_id]
@@ -81,6 +82,7 @@ class HcRcmHandlerPaymentPosted(models.AbstractModel):
             bindings._bind(backend, PAYMENT_TYPE, payment_id, deposit, message.occurred_at)
             return [deposit, deposit.move_id]
         reference = payload.get("trace_number") or payment_id
+        received_on = company._hc_rcm_posting_date(received_on, settings["payment_journal"])
         payment = self.env["account.payment"].create(
             {
                 "payment_type": "inbound",

@@ -45,6 +45,11 @@ class HcRcmRemittance(models.Model):
     )
     payment_date = fields.Date(readonly=True, index=True, help="BPR16")
     production_date = fields.Date(readonly=True, help="DTM*405")
+    posting_date = fields.Date(
+        readonly=True,
+        help="Date of the payment and of every entry of the remittance: the payment date, or "
+        "the first open date when that period is locked (company policy).",
+    )
     currency_id = fields.Many2one("res.currency", required=True, readonly=True)
     amount = fields.Monetary(
         string="Payment amount", readonly=True, help="BPR02, negative for a debit."

@@ -55,7 +55,7 @@ class HcRcmRemittance(models.Model):
         receivable = settings["insurance_receivable"].id
         patient = settings["patient_receivable"].id
         payer = self.payer_id.id
-        builder = EntryBuilder(self.company_id, self.currency_id, self.payment_date)
+        builder = EntryBuilder(self.company_id, self.currency_id, self._hc_rcm_date())
         for claim, line, original in zip(rem.claims, lines, originals, strict=True):
             if claim.status == REVERSAL:
                 for move_line in original.move_line_ids.filtered(
@@ -81,6 +81,11 @@ class HcRcmRemittance(models.Model):
             hc_rcm_remittance_id=self.id,
         )
 
+    def _hc_rcm_date(self):
+        """The one date of the remittance's payment and entries (see ``posting_date``)."""
+        self.ensure_one()
+        return self.posting_date or self.payment_date
+
     def _hc_rcm_post_payment(self, rem, settings):
         """The payer's payment for BPR02 (none for a zero-pay remittance)."""
         self.ensure_one()
@@ -97,7 +102,7 @@ class HcRcmRemittance(models.Model):
                 "partner_id": self.payer_id.id,
                 "amount": abs(float(amount)),
                 "currency_id": self.currency_id.id,
-                "date": self.payment_date,
+                "date": self._hc_rcm_date(),
                 "journal_id": settings["payment_journal"].id,
                 "memo": self.trace_number,
                 "payment_reference": self.trace_number,

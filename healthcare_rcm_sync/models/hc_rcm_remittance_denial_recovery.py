@@ -50,7 +50,7 @@ class HcRcmRemittance(models.Model):
         reversals = moves._reverse_moves(
             [
                 {
-                    "date": self.payment_date,
+                    "date": self._hc_rcm_date(),
                     "ref": self.env._(
                         "Reversal of denial write-off %(claim)s (paid in %(trace)s)",
                         claim=denial.claim_id,

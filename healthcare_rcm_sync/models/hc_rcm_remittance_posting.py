@@ -62,10 +62,15 @@ class HcRcmRemittance(models.Model):
         if existing:
             return existing._hc_rcm_received_again(message, content_hash)
         currency = self.env["hc.rcm.handler.remittance"]._hc_rcm_currency(rem.payment.currency)
+        payment_date = rem.payment.date or rem.production_date or fields.Date.context_today(self)
+        posting_date = company._hc_rcm_posting_date(
+            payment_date, settings["journal"] | settings["payment_journal"]
+        )
         originals = self._hc_rcm_match_reversals(company, payer, rem)
         self._hc_rcm_check_claim_keys(company, payer, rem, originals)
         remittance = self.create(
             self._hc_rcm_header_values(message, rem, payer, payer_code, currency, content_hash)
+            | {"posting_date": posting_date}
         )
         lines = remittance._hc_rcm_create_claims(rem, originals)
         plb_records = remittance._hc_rcm_create_provider_adjustments(rem)

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import Command, api, fields, models
 
 from odoo.addons.healthcare_integration_base.exceptions import BusinessError
@@ -94,6 +96,15 @@ class ResCompany(models.Model):
         help="Estimated contractual allowances of billed, not yet remitted claims, per payer "
         "(reconcilable: the 835 applications are matched with the billing estimates).",
     )
+    hc_rcm_lock_date_policy = fields.Selection(
+        [("exception", "Period locked exception"), ("first_open", "Post at the first open date")],
+        string="Postings into a locked period",
+        default="exception",
+        required=True,
+        help="A billing summary, remittance or cash posting dated in a locked period: either "
+        "it waits as a 'Period locked' exception for finance, or the payment and all its "
+        "entries are dated at the first open date (always the same date on all of them).",
+    )
     hc_rcm_reassociation_days = fields.Integer(
         string="Days to match deposits and remittances",
         default=3,
@@ -171,6 +182,34 @@ class ResCompany(models.Model):
                 )
             )
         return values
+
+    def _hc_rcm_posting_date(self, date, journals):
+        """The one date the postings of an event dated ``date`` go on: ``date`` itself when
+        its period is open on ``journals``; else, per the company's policy, the first open
+        date or a *Period locked* business error (nothing posted)."""
+        self.ensure_one()
+        company = self.sudo()
+        locks = [
+            lock
+            for journal in journals
+            for lock, _field in company._get_violated_lock_dates(date, False, journal)
+        ]
+        if not locks:
+            return date
+        lock = max(locks)
+        if company.hc_rcm_lock_date_policy == "first_open":
+            return lock + timedelta(days=1)
+        raise BusinessError(
+            self.env._(
+                "Period locked: %(company)s's books are locked until %(lock)s, and this event "
+                "would post on %(date)s; nothing was posted. Reopen the period, or choose "
+                "'Post at the first open date' in Settings › Integrations › Revenue cycle "
+                "posting, then retry.",
+                company=company.name,
+                lock=lock,
+                date=date,
+            )
+        )
 
     def _hc_rcm_forward_balance_account(self):
         self.ensure_one()

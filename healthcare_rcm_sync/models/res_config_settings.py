@@ -40,6 +40,9 @@ class ResConfigSettings(models.TransientModel):
         readonly=False,
         domain="[('reconcile', '=', True), ('company_ids', 'in', company_id)]",
     )
+    hc_rcm_lock_date_policy = fields.Selection(
+        related="company_id.hc_rcm_lock_date_policy", readonly=False
+    )
     hc_rcm_reassociation_days = fields.Integer(
         related="company_id.hc_rcm_reassociation_days", readonly=False
     )
