@@ -496,3 +496,32 @@ class TestDenialLifecycle(TieOutCase):
         self.assertEqual(ledger.get((medical_necessity, self.payer1)), 300.0)
         self.assertNotIn((self.settings["denial"], self.payer1), ledger)
         self.assertNotIn((self.receivable, self.payer1), ledger)
+
+
+@tagged("post_install", "-at_install")
+class TestLockDates(TieOutCase):
+    def setUp(self):
+        super().setUp()
+        self.company.fiscalyear_lock_date = date(2026, 3, 31)
+
+    def test_period_locked_exception_posts_nothing(self):
+        message, _status = self.post_835(build_835("EFT8000"))
+        child = self.children(message)
+        self.assertEqual(child.state, "exception")
+        self.assertIn("Period locked", child.exception_ids.description)
+        self.assertFalse(self.remittance("EFT8000"))
+        self.assertFalse(self.payer_payments(), "no payment without its entries")
+
+    def test_first_open_date_for_the_payment_and_all_its_entries(self):
+        self.company.hc_rcm_allowance_policy = "estimated"
+        self.company.hc_rcm_lock_date_policy = "first_open"
+        batch = self.bill()
+        self.assertEqual(batch.move_id.date, date(2026, 4, 1))
+        self.post_835(build_835("EFT8000"))
+        remittance = self.remittance("EFT8000")
+        self.assertEqual(remittance.payment_date, date(2026, 3, 5), "the payer's date is kept")
+        self.assertEqual(remittance.posting_date, date(2026, 4, 1))
+        dates = set((remittance.payment_id.move_id | remittance.move_ids).mapped("date"))
+        self.assertEqual(dates, {date(2026, 4, 1)}, "one date on the payment and its entries")
+        self.assertEqual(remittance.payment_id.date, date(2026, 4, 1))
+        self.assert_tied_out()
