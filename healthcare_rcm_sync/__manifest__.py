@@ -17,6 +17,7 @@
         "views/hc_rcm_billing_batch_views.xml",
         "views/hc_rcm_writeoff_views.xml",
         "views/hc_rcm_tieout_views.xml",
+        "views/hc_rcm_collection_views.xml",
         "views/account_move_views.xml",
         "views/account_payment_views.xml",
         "views/hc_integration_backend_views.xml",

@@ -15,6 +15,7 @@ from . import hc_rcm_adjustment
 from . import hc_rcm_billing_batch
 from . import hc_rcm_billing_batch_line
 from . import hc_rcm_writeoff
+from . import hc_rcm_collection
 from . import account_move
 from . import account_move_line
 from . import account_payment
@@ -26,4 +27,5 @@ from . import hc_rcm_handler_remittance_inbound
 from . import hc_rcm_handler_billing_summary
 from . import hc_rcm_handler_payment_posted
 from . import hc_rcm_handler_writeoff
+from . import hc_rcm_handler_collections
 from . import hc_rcm_tieout

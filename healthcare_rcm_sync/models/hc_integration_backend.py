@@ -23,6 +23,22 @@ RCM_FLOW_TEMPLATES = {
             "sla_minutes": 15,
         },
         {
+            "code": "collections_placed",
+            "name": "Balances placed with collection agencies",
+            "event_type": "collections.placed",
+            "handler_model": "hc.rcm.handler.collections",
+            "sync_mode": "batch",
+            "sla_minutes": 240,
+        },
+        {
+            "code": "collections_recovered",
+            "name": "Recoveries from collection agencies",
+            "event_type": "collections.recovered",
+            "handler_model": "hc.rcm.handler.collections",
+            "sync_mode": "batch",
+            "sla_minutes": 240,
+        },
+        {
             "code": "writeoff",
             "name": "Write-offs",
             "event_type": "writeoff",

@@ -17,6 +17,10 @@ RCM_SETTINGS = {
         "Contractual allowance reserve",
     ),
     "denial": ("hc_rcm_denial_account_id", "Denials and claim write-offs"),
+    "collections_receivable": (
+        "hc_rcm_collections_receivable_account_id",
+        "Collections receivable",
+    ),
     "interest": ("hc_rcm_interest_account_id", "Payer interest"),
     "recoupment": ("hc_rcm_recoupment_account_id", "Payer recoupments and offsets"),
     "writeoff_bad_debt": ("hc_rcm_writeoff_bad_debt_account_id", "Bad debt write-offs"),
@@ -42,6 +46,12 @@ DEFAULT_ACCOUNTS = {
         True,
     ),
     "denial": ("410200", "Denials and claim write-offs", "income", False),
+    "collections_receivable": (
+        "121300",
+        "Collections receivable",
+        "asset_receivable",
+        True,
+    ),
     "interest": ("420100", "Interest received from payers", "income_other", False),
     "recoupment": ("218100", "Payer recoupments and offsets", "liability_current", True),
     "forward_balance": ("218200", "Payer forward balances", "liability_current", True),
@@ -104,6 +114,18 @@ class ResCompany(models.Model):
         help="A billing summary, remittance or cash posting dated in a locked period: either "
         "it waits as a 'Period locked' exception for finance, or the payment and all its "
         "entries are dated at the first open date (always the same date on all of them).",
+    )
+    hc_rcm_collections_policy = fields.Selection(
+        [("receivable", "Collections receivable"), ("bad_debt", "Write off to bad debt")],
+        string="Balances placed with agencies",
+        default="receivable",
+        required=True,
+        help="collections.placed: the patient balance moves to the collections receivable "
+        "(partner = the agency), or is written off to bad debt. collections.recovered then "
+        "clears the collections receivable, or reduces bad debt.",
+    )
+    hc_rcm_collections_receivable_account_id = fields.Many2one(
+        "account.account", string="Collections receivable"
     )
     hc_rcm_reassociation_days = fields.Integer(
         string="Days to match deposits and remittances",

@@ -43,6 +43,14 @@ class ResConfigSettings(models.TransientModel):
     hc_rcm_lock_date_policy = fields.Selection(
         related="company_id.hc_rcm_lock_date_policy", readonly=False
     )
+    hc_rcm_collections_policy = fields.Selection(
+        related="company_id.hc_rcm_collections_policy", readonly=False
+    )
+    hc_rcm_collections_receivable_account_id = fields.Many2one(
+        related="company_id.hc_rcm_collections_receivable_account_id",
+        readonly=False,
+        domain="[('account_type', '=', 'asset_receivable'), ('company_ids', 'in', company_id)]",
+    )
     hc_rcm_reassociation_days = fields.Integer(
         related="company_id.hc_rcm_reassociation_days", readonly=False
     )

@@ -525,3 +525,80 @@ class TestLockDates(TieOutCase):
         self.assertEqual(dates, {date(2026, 4, 1)}, "one date on the payment and its entries")
         self.assertEqual(remittance.payment_id.date, date(2026, 4, 1))
         self.assert_tied_out()
+
+
+@tagged("post_install", "-at_install")
+class TestCollections(TieOutCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.agency = cls.env["res.partner"].create(
+            {"name": "Recovery Partners", "is_company": True}
+        )
+        cls.env["hc.integration.mapping"].create(
+            {
+                "backend_id": cls.billing.id,
+                "company_id": cls.company.id,
+                "mapping_type": "agency",
+                "external_code": "AGENCY-01",
+                "target_ref": f"res.partner,{cls.agency.id}",
+            }
+        )
+        cls.collections = cls.company.hc_rcm_collections_receivable_account_id
+        cls.bad_debt = cls.settings["writeoff_bad_debt"]
+
+    def place(self, amount="200.00", placement="COL-1"):
+        body = {
+            "placement_id": placement,
+            "agency_code": "AGENCY-01",
+            "amount": amount,
+            "currency": self.company.currency_id.name,
+            "date": "2026-04-02",
+        }
+        return self.event("collections_placed", body)[0]
+
+    def recover(self, amount, recovery="REC-1", placement="COL-1"):
+        body = {
+            "recovery_id": recovery,
+            "placement_id": placement,
+            "amount": amount,
+            "currency": self.company.currency_id.name,
+            "date": "2026-04-20",
+        }
+        return self.event("collections_recovered", body)[0]
+
+    def test_placed_to_collections_receivable_and_recovered(self):
+        self.assertEqual(self.place().state, "done")
+        ledger = self.ledger()
+        self.assertEqual(ledger[(self.collections, self.agency)], 200.0)
+        self.assertEqual(ledger[(self.patient, self.no_partner)], -200.0)
+        self.assertEqual(self.recover("150.00").state, "done")
+        self.assertEqual(self.recover("50.00", recovery="REC-2").state, "done")
+        ledger = self.ledger()
+        self.assertNotIn((self.collections, self.agency), ledger, "cleared")
+        lines = self.env["account.move.line"].search(
+            [("account_id", "=", self.collections.id), ("partner_id", "=", self.agency.id)]
+        )
+        self.assertTrue(all(lines.mapped("reconciled")))
+        # more than is still placed: a conflict, never a negative write-off
+        too_much = self.recover("10.00", recovery="REC-3")
+        self.assertEqual(too_much.state, "exception")
+        self.assertEqual(too_much.exception_ids.category, "conflict")
+        # the same recovery again: one effect
+        self.assertEqual(self.recover("150.00").state, "done")
+        self.assertEqual(
+            self.env["account.payment"].search_count([("partner_id", "=", self.agency.id)]), 2
+        )
+
+    def test_placed_to_bad_debt_and_recovery_reduces_it(self):
+        self.company.hc_rcm_collections_policy = "bad_debt"
+        self.place()
+        self.assertEqual(self.ledger()[(self.bad_debt, self.agency)], 200.0)
+        self.recover("80.00")
+        ledger = self.ledger()
+        bad_debt = sum(v for (account, _p), v in ledger.items() if account == self.bad_debt)
+        self.assertEqual(bad_debt, 120.0, "the recovery reduces bad debt")
+        self.assertFalse(
+            [v for (account, _p), v in ledger.items() if account == self.bad_debt and v < 0],
+            "never a negative write-off",
+        )
