@@ -18,6 +18,8 @@ from . import hc_integration_message_link
 from . import hc_integration_linked_mixin
 from . import hc_integration_processor
 from . import hc_integration_processor_lanes
+from . import hc_integration_processor_budget
+from . import ir_cron
 from . import hc_integration_processor_outcome
 from . import hc_integration_processor_maintenance
 from . import hc_integration_exception

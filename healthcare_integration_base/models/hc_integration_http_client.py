@@ -20,6 +20,8 @@ import email.utils
 import hashlib
 import json
 import logging
+import threading
+import time
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
@@ -29,6 +31,7 @@ import requests
 from odoo import api, fields, models
 
 from ..exceptions import BusinessError, RetryableError
+from ..tools import cron_round
 from ..tools.tracecontext import make_traceparent
 
 _logger = logging.getLogger(__name__)
@@ -100,6 +103,16 @@ def is_absolute_url(value):
     return isinstance(value, str) and value.lower().startswith(("http://", "https://"))
 
 
+def round_capped_timeout(timeout):
+    """``timeout``, shortened so that a request made by a queue cron ends with the cron's
+    round (``hc_integration_processor_budget.py``): a slow backend must not make the
+    server reload or kill the cron worker. At least one second."""
+    deadline = getattr(threading.current_thread(), "hc_round_deadline", None)
+    if deadline is None:
+        return timeout
+    return max(1.0, min(timeout, deadline - time.monotonic() - cron_round.MIN_RESERVE))
+
+
 class BackendSession(requests.Session):
     """A ``requests.Session`` whose every request has a timeout and follows no redirect.
 
@@ -114,7 +127,7 @@ class BackendSession(requests.Session):
 
     def request(self, method, url, *args, **kwargs):
         # one number, not a (connect, read) tuple: Odoo's test harness compares it to 10
-        kwargs["timeout"] = kwargs.get("timeout") or self.hc_timeout
+        kwargs["timeout"] = round_capped_timeout(kwargs.get("timeout") or self.hc_timeout)
         kwargs["allow_redirects"] = False
         return super().request(method, url, *args, **kwargs)
 

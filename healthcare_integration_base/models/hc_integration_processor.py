@@ -170,12 +170,15 @@ class HcIntegrationProcessor(models.AbstractModel):
     def _cron_process_queue(self, lane=1, direction="inbound", batch_size=None, time_budget=None):
         """Process due messages for up to ``time_budget`` seconds, committing each one.
 
-        Reports progress so the scheduler calls again at once while work remains.
+        The default budget is what is left of the cron round (``_call_time_budget``); each
+        claim takes no more messages than fit in the time left, at the pace measured so
+        far. Reports progress so the scheduler calls again at once while work remains.
         """
         batch_size = batch_size or self._get_param("batch_size", 10)
-        time_budget = time_budget or self._call_time_budget()
+        time_budget = self._call_time_budget() if time_budget is None else time_budget
         auto_commit = not _testing()
-        deadline = time.monotonic() + time_budget
+        started = time.monotonic()
+        deadline = started + time_budget
         processed = 0
         other_lanes_woken = False
         while time.monotonic() < deadline:
@@ -184,8 +187,9 @@ class HcIntegrationProcessor(models.AbstractModel):
                 # than other lanes' commits would make row locking fail
                 self.env.cr.commit()  # pylint: disable=invalid-commit
             owner = self._new_lease_owner(lane)
+            limit = self._claim_size(batch_size, deadline, started, processed)
             try:
-                messages = self._claim(batch_size, direction, lane, owner=owner)
+                messages = self._claim(limit, direction, lane, owner=owner)
             except psycopg2.errors.SerializationFailure:
                 self.env.cr.rollback()
                 continue
@@ -194,7 +198,7 @@ class HcIntegrationProcessor(models.AbstractModel):
                 self.env.cr.commit()  # pylint: disable=invalid-commit
             if not messages:
                 break
-            if direction == "inbound" and not other_lanes_woken and len(messages) == batch_size:
+            if direction == "inbound" and not other_lanes_woken and len(messages) == limit:
                 self._wake_other_lanes(lane)
                 other_lanes_woken = True
             for message in messages:
@@ -203,8 +207,18 @@ class HcIntegrationProcessor(models.AbstractModel):
             if not auto_commit:
                 break
         remaining = self._count_due(direction)
+        if remaining and time.monotonic() >= deadline:
+            self._hc_come_back(did_nothing=not processed)
         self.env["ir.cron"]._notify_progress(done=processed, remaining=remaining)
         return processed
+
+    @api.model
+    def _claim_size(self, batch_size, deadline, started, processed):
+        """How many messages to claim: ``batch_size``, fewer when the time left does not
+        fit them at the pace of this call so far (0.1 s a message until measured)."""
+        left = deadline - time.monotonic()
+        pace = (time.monotonic() - started) / processed if processed else 0.1
+        return max(1, min(batch_size, int(left / max(pace, 0.001))))
 
     # ------------------------------------------------------------------------------------
     # One message

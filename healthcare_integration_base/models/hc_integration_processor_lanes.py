@@ -1,17 +1,13 @@
 from odoo import api, fields, models
-from odoo.tools import config
 
 LANE_CRON_XMLID = "healthcare_integration_base.ir_cron_process_queue"
-#: Odoo calls a cron that reports remaining work up to this many times per round
-#: (``ir_cron.MAX_BATCH_PER_CRON_JOB``).
-MAX_CALLS_PER_ROUND = 10
 
 
 # hc.integration.processor is split by concern, one file each (issue 8): not to be merged.
 # pylint: disable=consider-merging-classes-inherited
 class HcIntegrationProcessor(models.AbstractModel):
-    """Lanes: the processing crons that run the queue processor, waking them, and how long
-    one call of a queue cron may work.
+    """Lanes: the processing crons that run the queue processor, and waking them (how long
+    one call may work is in ``hc_integration_processor_budget.py``).
 
     The scheduler runs one cron record in one thread at a time, so parallel processing
     takes several processing crons claiming from the same queue; their number is a setting
@@ -97,32 +93,6 @@ class HcIntegrationProcessor(models.AbstractModel):
             if self.env.cr.fetchone():
                 return
         self.env["ir.cron"].sudo().browse(cron_id)._trigger(at=when)
-
-    @api.model
-    def _call_time_budget(self):
-        """Seconds one call of a queue cron (a lane, the delivery or the pull cron) may work.
-
-        In prefork mode (``--workers``) a cron worker runs every ready job in one round,
-        calls a job that reports remaining work up to 10 times in a row, and is killed when
-        the round outlasts ``limit_time_real_cron`` (``limit_time_real`` when unset) or
-        ``limit_time_cpu``. With a deep backlog every queue cron is ready and reports
-        remaining work, so their calls share one round: each call gets half of the limit
-        divided among all those calls, and work resumes in the next round. Threaded servers
-        kill no cron, so the configured budget (default 50 s) applies as is.
-        """
-        configured = self._get_param("time_budget_seconds", 50)
-        if not config.get("workers"):
-            return configured
-        # the watchdog of cron workers: limit_time_real_cron, -1 meaning limit_time_real
-        real = config.get("limit_time_real_cron", -1)
-        if real == -1:
-            real = config.get("limit_time_real") or 0
-        limits = [limit for limit in (real, config.get("limit_time_cpu") or 0) if limit > 0]
-        if not limits:
-            return configured
-        queue_crons = len(self._lane_crons().filtered("active")) + 2  # + delivery and pull
-        share = min(limits) * 0.5 / (MAX_CALLS_PER_ROUND * queue_crons)
-        return max(0.2, min(configured, share))
 
     @api.model
     def _wake_other_lanes(self, lane):

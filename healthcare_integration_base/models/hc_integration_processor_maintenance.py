@@ -5,6 +5,8 @@ from odoo import api, fields, models
 from .hc_integration_processor import _testing
 
 _logger = logging.getLogger(__name__)
+#: Expired leases given back per call of the maintenance cron.
+LEASE_BATCH = 500
 
 
 # hc.integration.processor is split by concern, one file each (issue 8): not to be merged.
@@ -22,7 +24,12 @@ class HcIntegrationProcessor(models.AbstractModel):
         if not _testing():
             # start fresh so the lease reaper claims in READ COMMITTED
             self.env.cr.commit()  # pylint: disable=invalid-commit
-        expired = self._release_expired_leases()
+        expired = self._release_expired_leases(limit=LEASE_BATCH)
+        if expired == LEASE_BATCH:
+            # a crash left many leases: give them back in several short calls, so the
+            # call fits the cron round (issue 13); Odoo calls again while work remains
+            self.env["ir.cron"]._notify_progress(done=expired, remaining=1)
+            return expired, 0, 0
         timed_out = self._expire_waits()
         released = self._release_satisfied_waits()
         sealed = self.env["hc.integration.audit"]._seal()
@@ -36,15 +43,17 @@ class HcIntegrationProcessor(models.AbstractModel):
         return expired, timed_out, released
 
     @api.model
-    def _release_expired_leases(self):
-        """Messages whose worker died (lease expired, row not locked by a live worker)."""
+    def _release_expired_leases(self, limit=None):
+        """Messages whose worker died (lease expired, row not locked by a live worker), at
+        most ``limit`` of them."""
         self._read_committed_if_fresh()
         self.env.flush_all()
         self.env.cr.execute(
             """SELECT id FROM hc_integration_message
                 WHERE state = 'processing' AND lease_expires_at < %s
+                ORDER BY id LIMIT %s
                   FOR UPDATE SKIP LOCKED""",
-            (fields.Datetime.now(),),
+            (fields.Datetime.now(), limit),
         )
         messages = (
             self.env["hc.integration.message"].sudo().browse([r[0] for r in self.env.cr.fetchall()])

@@ -86,7 +86,7 @@ class HcIntegrationPuller(models.AbstractModel):
         reported so the scheduler calls again at once while flows remain due.
         """
         processor = self.env["hc.integration.processor"]
-        # within the configured budget and, on prefork servers, within the cron round
+        # within the configured budget and what is left of the cron round
         budget = time_budget or min(
             processor._get_param("pull_time_budget_seconds", 50), processor._call_time_budget()
         )
@@ -101,6 +101,8 @@ class HcIntegrationPuller(models.AbstractModel):
             if self._pull_flow(flow, deadline=deadline):
                 done += 1
         remaining = self.env["hc.integration.flow"].search_count(self._get_due_flows_domain())
+        if remaining and time.monotonic() >= deadline:
+            processor._hc_come_back(did_nothing=not done)
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return done
 

@@ -20,3 +20,4 @@ from . import test_queue_processing
 from . import test_secrets
 from . import test_security
 from . import test_ui
+from . import test_cron_round

@@ -1,9 +1,6 @@
-from unittest.mock import patch
-
 from freezegun import freeze_time
 
 from odoo.tests import new_test_user, tagged
-from odoo.tools import config
 
 from .common import IntegrationCase
 
@@ -74,25 +71,6 @@ class TestLanes(IntegrationCase):
         settings = self.env["res.config.settings"].create({"hc_processor_lanes": 2})
         settings.execute()
         self.assertEqual(len(Processor._lane_crons().filtered("active")), 2)
-
-    def test_call_budget_fits_the_cron_round_of_prefork_servers(self):
-        Processor = self.env["hc.integration.processor"]
-        Processor._sync_lanes(2)
-        with patch.dict(config.options, {"workers": 0}):
-            self.assertEqual(Processor._call_time_budget(), 50, "threaded: no cron watchdog")
-        prefork = {
-            "workers": 2,
-            "limit_time_real_cron": -1,
-            "limit_time_real": 120,
-            "limit_time_cpu": 600,
-        }
-        with patch.dict(config.options, prefork):
-            # 2 lanes + delivery + pull, 10 calls each per round, half of 120 s
-            self.assertEqual(Processor._call_time_budget(), 1.5)
-        with patch.dict(config.options, dict(prefork, limit_time_real_cron=20, limit_time_cpu=60)):
-            self.assertEqual(Processor._call_time_budget(), 0.25)
-        with patch.dict(config.options, dict(prefork, limit_time_real_cron=0, limit_time_cpu=0)):
-            self.assertEqual(Processor._call_time_budget(), 50, "no limits configured")
 
     def test_every_lane_claims_from_the_same_queue(self):
         self.env["hc.integration.processor"]._sync_lanes(2)
