@@ -4,7 +4,9 @@
 # e.g. `make test PYTHON=.venv/bin/python HC_TEST_DB=hc_ci`.
 
 PYTHON ?= python3
-ODOO ?= $(PYTHON) -m odoo
+# A script, not `python3 -m odoo`: Odoo reloads by re-executing sys.argv[0] (SIGHUP, a
+# thread over its time limit, a module installed from Apps), which odoo/__main__.py cannot.
+ODOO ?= $(PYTHON) $(CURDIR)/tools/odoo_server.py
 HC_TEST_DB ?= hc_test
 HC_DEMO_DB ?= healthcare_demo
 HC_HTTP_PORT ?= 8069

@@ -37,6 +37,7 @@ from . import hc_integration_handler_outbound
 from . import hc_integration_handler_outbound_json
 
 # watching: metrics, alerts, settings
+from . import hc_integration_metric_bucket
 from . import hc_integration_metrics
 from . import hc_integration_alert
 from . import res_config_settings

@@ -1,3 +1,5 @@
+import time
+
 import psycopg2
 
 from odoo import api, models
@@ -17,7 +19,7 @@ class HcIntegrationHandlerSample(models.AbstractModel):
         {"event_type": "contact.upsert", "schema_version": "1.0", "occurred_at": "…",
          "contact": {"external_id": "C1", "name": "…", "email": "…",
                      "category_code": "VIP", "parent_external_id": "C0"},
-         "simulate": "retry" | "business" | "conflict" | "noop"}
+         "simulate": "retry" | "business" | "conflict" | "noop" | "slow"}
 
     ``category_code`` goes through a ``partner_category`` mapping and
     ``parent_external_id`` waits for the parent's binding. ``simulate`` exists for tests
@@ -53,6 +55,11 @@ class HcIntegrationHandlerSample(models.AbstractModel):
         payload = message.payload or {}
         simulate = payload.get("simulate")
         if simulate == "noop":
+            return None
+        if simulate == "slow":
+            # an I/O-bound handler (a 50 ms call elsewhere): its pace does not depend on
+            # the CPU, for the round-time system test and the lane benchmarks
+            time.sleep(0.05)
             return None
         if simulate == "retry":
             raise RetryableError("The sample backend is temporarily unavailable.")

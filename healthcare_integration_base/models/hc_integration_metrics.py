@@ -4,7 +4,6 @@ import math
 from collections import Counter
 
 from odoo import api, fields, models
-from odoo.tools import SQL
 
 TOKEN_PARAM = "hc_integration.metrics_token_sha256"
 #: Upper bounds (seconds) of the processing latency histogram.
@@ -53,7 +52,8 @@ class HcIntegrationMetrics(models.AbstractModel):
     audit log — ``webhook.rejected`` entries, aggregated per minute with their count for
     unauthenticated noise, plus the refusals of the current minute): no counter row is
     updated on the hot path, so counting never makes concurrent requests contend. Counters
-    are totals since installation, as Prometheus expects (``rate()`` does the rest).
+    are totals since installation, as Prometheus expects (``rate()`` does the rest), read
+    from hourly totals of the audit log (``hc.integration.metric.bucket``).
     """
 
     _name = "hc.integration.metrics"
@@ -97,8 +97,9 @@ class HcIntegrationMetrics(models.AbstractModel):
                    count(*) FILTER (WHERE state = 'exception'),
                    min(received_at) FILTER (WHERE state IN %s)
               FROM hc_integration_message
+             WHERE state IN %s
             """,
-            (BACKLOG_STATES, BACKLOG_STATES),
+            (BACKLOG_STATES, BACKLOG_STATES, (*BACKLOG_STATES, "waiting", "exception")),
         )
         backlog, waiting, exception, oldest = cr.fetchone()
         return {
@@ -122,13 +123,20 @@ class HcIntegrationMetrics(models.AbstractModel):
     def _hc_prometheus(self):
         """The metrics in Prometheus text format 0.0.4: queue figures per flow and
         direction, failures and open exceptions per flow, refused and repeated webhook
-        deliveries per backend, the processing latency histogram per flow."""
+        deliveries per backend, the processing latency histogram per flow.
+
+        Counters come from hourly totals of the audit log plus its latest rows, gauges
+        from the messages still on their way (state index): a scrape costs the same with
+        a million messages as with a thousand (issue 13).
+        """
         out = PrometheusText()
         labels = self._hc_flow_labeller()
+        totals = self.env["hc.integration.metric.bucket"]._hc_totals(LATENCY_BUCKETS)
+        self._hc_counter_families(out, labels, totals)
         self._hc_queue_families(out, labels)
-        self._hc_failure_families(out, labels)
-        self._hc_webhook_families(out)
-        self._hc_latency_family(out, labels)
+        self._hc_open_exception_family(out, labels)
+        self._hc_webhook_families(out, totals)
+        self._hc_latency_family(out, labels, totals)
         out.family("hc_up", "gauge", "1 when the database answered.", [("", {}, 1)])
         return out.text()
 
@@ -153,48 +161,74 @@ class HcIntegrationMetrics(models.AbstractModel):
 
         return labels
 
+    @staticmethod
+    def _hc_sum(totals, action, key):
+        """``{key(row): count}`` of the total rows of ``action``."""
+        sums = {}
+        for row in totals:
+            if row[0] == action:
+                sums[key(row)] = sums.get(key(row), 0) + row[6]
+        return sums
+
+    @api.model
+    def _hc_counter_families(self, out, labels, totals):
+        """Received, processed and failed messages per flow (and direction), from the
+        audit log's ``message.received``, ``message.done`` and ``message.exception``."""
+        families = (
+            (
+                "message.received",
+                "hc_messages_received_total",
+                "Messages accepted into the queue (webhooks and pulls; outbound: produced).",
+            ),
+            (
+                "message.done",
+                "hc_messages_processed_total",
+                "Times a message was processed successfully (a replayed message counts again).",
+            ),
+        )
+        for action, name, help_text in families:
+            sums = self._hc_sum(totals, action, lambda r: (r[1], r[2]))
+            samples = [
+                ("", labels(flow_id, direction=direction or ""), count)
+                for (flow_id, direction), count in sorted(sums.items(), key=str)
+            ]
+            out.family(name, "counter", help_text, samples)
+        failed = self._hc_sum(totals, "message.exception", lambda r: r[1])
+        out.family(
+            "hc_messages_failed_total",
+            "counter",
+            "Times a message went to exception (business error or attempts exhausted).",
+            [("", labels(flow_id), count) for flow_id, count in sorted(failed.items(), key=str)],
+        )
+
     @api.model
     def _hc_queue_families(self, out, labels):
-        """Received, processed, backlog, waiting, in exception and oldest backlog age, per
-        flow and direction: one query over the queue."""
+        """Backlog, waiting, in exception and oldest backlog age per flow and direction:
+        one query over the messages not finished (the state index keeps done ones out)."""
         now = fields.Datetime.now()
         self.env.cr.execute(
             """
             SELECT flow_id, direction,
-                   count(*),
-                   count(*) FILTER (WHERE state = 'done'),
                    count(*) FILTER (WHERE state IN %s),
                    count(*) FILTER (WHERE state = 'waiting'),
                    count(*) FILTER (WHERE state = 'exception'),
                    min(received_at) FILTER (WHERE state IN %s)
-              FROM hc_integration_message GROUP BY flow_id, direction
+              FROM hc_integration_message
+             WHERE state IN %s
+             GROUP BY flow_id, direction
             """,
-            (BACKLOG_STATES, BACKLOG_STATES),
+            (BACKLOG_STATES, BACKLOG_STATES, (*BACKLOG_STATES, "waiting", "exception")),
         )
         per_flow = self.env.cr.fetchall()
         families = (
-            (
-                "hc_messages_received_total",
-                "counter",
-                "Messages accepted into the queue (webhooks and pulls; outbound: produced).",
-            ),
-            (
-                "hc_messages_processed_total",
-                "counter",
-                "Messages processed successfully (state done).",
-            ),
-            ("hc_queue_backlog", "gauge", "Messages pending, due for retry or being processed."),
-            ("hc_queue_waiting", "gauge", "Messages waiting for a dependency."),
-            (
-                "hc_messages_in_exception",
-                "gauge",
-                "Messages stopped in exception, waiting for a person.",
-            ),
+            ("hc_queue_backlog", "Messages pending, due for retry or being processed."),
+            ("hc_queue_waiting", "Messages waiting for a dependency."),
+            ("hc_messages_in_exception", "Messages stopped in exception, waiting for a person."),
         )
-        for column, (name, kind, help_text) in enumerate(families, start=2):
+        for column, (name, help_text) in enumerate(families, start=2):
             out.family(
                 name,
-                kind,
+                "gauge",
                 help_text,
                 [("", labels(r[0], direction=r[1]), r[column]) for r in per_flow],
             )
@@ -206,30 +240,16 @@ class HcIntegrationMetrics(models.AbstractModel):
                 (
                     "",
                     labels(r[0], direction=r[1]),
-                    max(0, int((now - r[7]).total_seconds())) if r[7] else 0,
+                    max(0, int((now - r[5]).total_seconds())) if r[5] else 0,
                 )
                 for r in per_flow
             ],
         )
 
     @api.model
-    def _hc_failure_families(self, out, labels):
-        """Times messages went to exception (from the audit log) and open exceptions."""
-        cr = self.env.cr
-        cr.execute(
-            """
-            SELECT m.flow_id, count(*) FROM hc_integration_audit a
-              JOIN hc_integration_message m ON m.id = a.message_id
-             WHERE a.action = 'message.exception' GROUP BY m.flow_id
-            """
-        )
-        out.family(
-            "hc_messages_failed_total",
-            "counter",
-            "Times a message went to exception (business error or attempts exhausted).",
-            [("", labels(flow_id), count) for flow_id, count in cr.fetchall()],
-        )
-        cr.execute(
+    def _hc_open_exception_family(self, out, labels):
+        """Open exceptions per flow."""
+        self.env.cr.execute(
             """
             SELECT flow_id, count(*) FROM hc_integration_exception
              WHERE state = 'open' GROUP BY flow_id
@@ -239,82 +259,70 @@ class HcIntegrationMetrics(models.AbstractModel):
             "hc_exceptions_open",
             "gauge",
             "Open exceptions for people to resolve.",
-            [("", labels(flow_id), count) for flow_id, count in cr.fetchall()],
+            [("", labels(flow_id), count) for flow_id, count in self.env.cr.fetchall()],
         )
 
     @api.model
-    def _hc_webhook_families(self, out):
+    def _hc_webhook_families(self, out, totals):
         """Refused deliveries by backend, status and reason, and repeated deliveries, from
         the ``webhook.rejected`` and ``webhook.duplicate`` audit entries."""
-        cr = self.env.cr
-        # aggregated entries say how many refusals they stand for (count=N)
-        cr.execute(
-            """
-            SELECT coalesce(b.code, ''),
-                   coalesce(substring(a.summary FROM 'status=([0-9]+)'), ''),
-                   coalesce(substring(a.summary FROM 'reason=([a-z_]+)'), ''),
-                   sum(coalesce(substring(a.summary FROM ' count=([0-9]+)')::bigint, 1))
-              FROM hc_integration_audit a
-              LEFT JOIN hc_integration_backend b ON b.id = a.backend_id
-             WHERE a.action = 'webhook.rejected'
-             GROUP BY 1, 2, 3
-            """
+        codes = dict(
+            self.env["hc.integration.backend"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([])
+            .mapped(lambda b: (b.id, b.code))
         )
-        totals = Counter()
-        for backend, status, reason, count in cr.fetchall():
-            totals[(backend, status, reason)] += count
+        rejected = Counter()
+        # audit entries of aggregated noise stand for count=N refusals (COUNT_SQL sums them)
+        key = lambda r: (codes.get(r[3], ""), r[4], r[5])  # noqa: E731
+        for (backend, status, reason), count in self._hc_sum(
+            totals, "webhook.rejected", key
+        ).items():
+            rejected[(backend, status, reason)] += count
         # refusals of the current minute, not folded into the audit log yet
         pending = self.env["hc.integration.webhook.refusal"]._hc_pending_counts()
         for bucket, status, reason, count in pending:
-            totals[("" if bucket == "unknown" else bucket, str(status), reason)] += count
+            rejected[("" if bucket == "unknown" else bucket, str(status), reason)] += count
         out.family(
             "hc_webhook_rejected_total",
             "counter",
             "Webhook deliveries refused, by backend, HTTP status and reason.",
             [
-                ("", {"backend": backend, "status": status, "reason": reason}, count)
-                for (backend, status, reason), count in sorted(totals.items())
+                ("", {"backend": backend, "status": status, "reason": reason}, n)
+                for (backend, status, reason), n in sorted(rejected.items())
             ],
         )
-        cr.execute(
-            """
-            SELECT coalesce(b.code, ''), count(*) FROM hc_integration_audit a
-              LEFT JOIN hc_integration_backend b ON b.id = a.backend_id
-             WHERE a.action = 'webhook.duplicate' GROUP BY 1
-            """
-        )
+        duplicates = self._hc_sum(totals, "webhook.duplicate", lambda r: r[3])
         out.family(
             "hc_webhook_duplicates_total",
             "counter",
             "Webhook deliveries of an event already received (answered 200).",
-            [("", {"backend": backend}, count) for backend, count in cr.fetchall()],
+            [
+                ("", {"backend": codes.get(backend, "")}, n)
+                for backend, n in sorted(duplicates.items(), key=str)
+            ],
         )
 
     @api.model
-    def _hc_latency_family(self, out, labels):
-        """Histogram of the time from arrival to done, per flow (``LATENCY_BUCKETS``)."""
-        buckets = SQL(", ").join(
-            SQL("count(*) FILTER (WHERE latency_seconds <= %s)", float(bound))
-            for bound in LATENCY_BUCKETS
-        )
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT flow_id, count(*), coalesce(sum(latency_seconds), 0), %s
-                  FROM hc_integration_message
-                 WHERE state = 'done' AND latency_seconds IS NOT NULL
-                 GROUP BY flow_id
-                """,
-                buckets,
-            )
-        )
+    def _hc_latency_family(self, out, labels, totals):
+        """Histogram of the time from arrival to done, per flow (``LATENCY_BUCKETS``), of
+        every time a message was done."""
+        counts, sums = {}, {}
+        for action, flow_id, _direction, _backend, bound, _reason, count, total in totals:
+            if action != "latency":
+                continue
+            key = (flow_id, float(bound))
+            counts[key] = counts.get(key, 0) + count
+            sums[flow_id] = sums.get(flow_id, 0.0) + (total or 0.0)
         samples = []
-        for row in self.env.cr.fetchall():
-            flow_id, count, total = row[:3]
-            for bound, cumulative in zip(LATENCY_BUCKETS, row[3:], strict=True):
-                samples.append(("_bucket", labels(flow_id, le=_number(float(bound))), cumulative))
+        for flow_id in sorted(sums, key=str):
+            for bound in LATENCY_BUCKETS:
+                count = counts.get((flow_id, float(bound)), 0)
+                samples.append(("_bucket", labels(flow_id, le=_number(float(bound))), count))
+            count = counts.get((flow_id, math.inf), 0)
             samples.append(("_bucket", labels(flow_id, le="+Inf"), count))
-            samples.append(("_sum", labels(flow_id), float(total)))
+            samples.append(("_sum", labels(flow_id), float(sums[flow_id])))
             samples.append(("_count", labels(flow_id), count))
         out.family(
             "hc_message_latency_seconds",

@@ -1,12 +1,16 @@
 import logging
+import time
 
 from odoo import api, fields, models
 
+from .hc_integration_metrics import LATENCY_BUCKETS
 from .hc_integration_processor import _testing
 
 _logger = logging.getLogger(__name__)
 #: Expired leases given back per call of the maintenance cron.
 LEASE_BATCH = 500
+#: Audit entries sealed per statement batch of the maintenance cron.
+SEAL_BATCH = 500
 
 
 # hc.integration.processor is split by concern, one file each (issue 8): not to be merged.
@@ -20,19 +24,34 @@ class HcIntegrationProcessor(models.AbstractModel):
     @api.model
     def _cron_maintenance(self):
         """Return expired leases to the queue, time out waits, release satisfied waits,
-        seal the audit log."""
+        seal the audit log, roll up the metrics' hourly totals.
+
+        Like the queue crons, a call works within what is left of its cron round (issue
+        13): leases, sealing and roll-ups go in batches, and a call out of time reports
+        remaining work so that the scheduler comes back for the rest.
+        """
+        budget = self._call_time_budget()
+        if not budget:
+            self._hc_come_back(did_nothing=True)
+            self.env["ir.cron"]._notify_progress(done=0, remaining=1)
+            return 0, 0, 0
+        deadline = time.monotonic() + budget
         if not _testing():
             # start fresh so the lease reaper claims in READ COMMITTED
             self.env.cr.commit()  # pylint: disable=invalid-commit
         expired = self._release_expired_leases(limit=LEASE_BATCH)
-        if expired == LEASE_BATCH:
-            # a crash left many leases: give them back in several short calls, so the
-            # call fits the cron round (issue 13); Odoo calls again while work remains
-            self.env["ir.cron"]._notify_progress(done=expired, remaining=1)
-            return expired, 0, 0
-        timed_out = self._expire_waits()
-        released = self._release_satisfied_waits()
-        sealed = self.env["hc.integration.audit"]._seal()
+        timed_out = released = sealed = 0
+        if expired < LEASE_BATCH:
+            timed_out = self._expire_waits()
+            released = self._release_satisfied_waits()
+            sealed, finished = self._seal_audit(deadline)
+            if finished:
+                # the metrics' hourly totals (a scrape reads them, not the whole audit log)
+                self.env["hc.integration.metric.bucket"]._hc_roll_up(LATENCY_BUCKETS, deadline)
+        if expired == LEASE_BATCH or time.monotonic() >= deadline:
+            # more leases or more to seal than fits in this call
+            self._hc_come_back(did_nothing=False)
+            self.env["ir.cron"]._notify_progress(done=expired + sealed + 1, remaining=1)
         _logger.debug(
             "maintenance: %s lease(s) expired, %s wait(s) timed out, %s released, %s sealed",
             expired,
@@ -41,6 +60,19 @@ class HcIntegrationProcessor(models.AbstractModel):
             sealed,
         )
         return expired, timed_out, released
+
+    @api.model
+    def _seal_audit(self, deadline):
+        """Seal the audit log in batches until done or ``deadline``; ``(sealed, done)``."""
+        sealed = 0
+        while True:
+            batch = self.env["hc.integration.audit"]._seal(limit=SEAL_BATCH)
+            sealed += batch
+            if batch < SEAL_BATCH:
+                return sealed, True
+            if _testing() or time.monotonic() >= deadline:
+                return sealed, False
+            self.env.cr.commit()  # pylint: disable=invalid-commit
 
     @api.model
     def _release_expired_leases(self, limit=None):

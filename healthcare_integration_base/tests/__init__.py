@@ -21,3 +21,4 @@ from . import test_secrets
 from . import test_security
 from . import test_ui
 from . import test_cron_round
+from . import test_metrics_buckets

@@ -28,7 +28,7 @@ def hc_workdir(tmp_path_factory):
 def hc_template_db(hc_workdir):
     """A database with ``healthcare_integration_base`` installed (no demo), copied by
     :func:`hc_database` for each module; dropped at the end of the session."""
-    name = harness.unique_name("hc_sys_tpl_")
+    name = harness.unique_name(harness.DB_PREFIX + "tpl_")
     try:
         harness.install_database(name, hc_workdir)
         yield name
@@ -38,8 +38,9 @@ def hc_template_db(hc_workdir):
 
 @pytest.fixture(scope="module")
 def hc_database(hc_template_db, hc_workdir):
-    """A fresh database for this test module (``hc_sys_<8 hex>``), dropped afterwards."""
-    name = harness.unique_name("hc_sys_")
+    """A fresh database for this test module (``hc_sys_<8 hex>``, prefix
+    ``HC_SYS_DB_PREFIX``), dropped afterwards."""
+    name = harness.unique_name(harness.DB_PREFIX)
     harness.copy_database(hc_template_db, name, hc_workdir / "data")
     try:
         yield name

@@ -55,6 +55,11 @@ LEASE_OWNER_RE = re.compile(r"^[^:]*:(\d+):\d+:")
 #: ``sys.argv[0]`` for its gevent process, and ``odoo/__main__.py`` cannot run as a script
 #: (the master would respawn a failing gevent process in a tight loop).
 LAUNCHER = "import odoo.cli\nodoo.cli.main()\n"
+#: Prefix of the databases the system tests create (``HC_SYS_DB_PREFIX``: another
+#: prefix, e.g. when several people share one PostgreSQL).
+DB_PREFIX = os.environ.get("HC_SYS_DB_PREFIX") or "hc_sys_"
+#: ``HC_SYS_PORTS=18600-18699``: the servers take their ports from this range only.
+PORT_RANGE = os.environ.get("HC_SYS_PORTS") or ""
 
 
 class HarnessError(RuntimeError):
@@ -71,10 +76,26 @@ def unique_name(prefix):
 
 
 def free_port():
-    """A TCP port free on 127.0.0.1 right now."""
+    """A TCP port free on 127.0.0.1 right now (in ``HC_SYS_PORTS`` when set)."""
+    if PORT_RANGE:
+        first, last = (int(part) for part in PORT_RANGE.split("-"))
+        for port in range(first, last + 1):
+            if port in _PORTS_TAKEN:
+                continue
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            _PORTS_TAKEN.add(port)
+            return port
+        raise HarnessError(f"no free port in HC_SYS_PORTS={PORT_RANGE}")
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+_PORTS_TAKEN = set()
 
 
 def load_standard_webhooks():
@@ -147,7 +168,7 @@ def create_database(name, template=None):
 
 def drop_database(name, data_dir=None):
     """Drop ``name`` (connections are terminated) and its filestore under ``data_dir``."""
-    if not name.startswith(("hc_sys_", "hc_bench_")):
+    if not name.startswith(("hc_sys_", "hc_bench_", DB_PREFIX)):
         raise HarnessError(f"refusing to drop {name!r}: not a system-test database")
     query(
         "postgres", sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
@@ -272,7 +293,8 @@ def install_database(db_name, workdir, addons=BASE_ADDON, timeout=600):
 
 
 class OdooServer:
-    """One Odoo server (prefork: master, HTTP workers, cron workers) on a free port.
+    """One Odoo server (prefork: master, HTTP workers, cron workers; ``workers=0``: a
+    threaded server, like ``make demo``) on a free port.
 
     The server runs in its own process group, serves exactly one database (``db_name``
     and ``dbfilter``), logs to ``<workdir>/<name>.log``. :meth:`stop` is idempotent.
@@ -288,8 +310,10 @@ class OdooServer:
         limit_time_real=120,
         name=None,
         options=None,
+        launcher=None,
     ):
         self.db_name = db_name
+        self.launcher = str(launcher) if launcher else None
         self.workdir = Path(workdir)
         self.name = name or f"odoo-{db_name}"
         self.workers = workers
@@ -343,7 +367,7 @@ class OdooServer:
             return self
         with open(self.output_path, "ab") as output:
             self.process = subprocess.Popen(
-                [PYTHON, _launcher(self.workdir), "-c", str(self.config_path)],
+                [PYTHON, self.launcher or _launcher(self.workdir), "-c", str(self.config_path)],
                 cwd=self.workdir,
                 env=_odoo_env(),
                 stdout=output,
@@ -353,6 +377,8 @@ class OdooServer:
             )
         try:
             self.wait_healthy(timeout)
+            if not self.workers:
+                return self  # threaded: the cron threads live in the server process
             wait_until(
                 lambda: len(self.worker_processes()) >= self.workers + self.max_cron_threads,
                 timeout,

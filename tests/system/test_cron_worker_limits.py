@@ -1,5 +1,5 @@
-"""A backlog longer than the cron worker's time limit is processed without the master
-killing the worker.
+"""A backlog longer than the cron time limits is processed without the master killing a
+cron worker (prefork) and without the server reloading itself (threaded, as ``make demo``).
 
 In prefork mode the master kills a cron worker whose current round of jobs lasts longer
 than ``limit_time_real_cron`` (``limit_time_real`` when unset; 120 s by default), and
@@ -15,6 +15,12 @@ work (no-op messages bulk-inserted with SQL); the engine has to fit its rounds i
 whatever limits the server runs with. It fails as soon as the server logs a
 worker timeout, and otherwise waits for the backlog to be done without any help from the
 lease reaper.
+
+A threaded server (issue 13) counts a cron thread's round from the moment it starts
+polling (``thread.start_time``) and reloads itself when a round outlasts
+``limit_time_real_cron``; it checks once a minute, so the second test gives two lanes a
+backlog of well over a minute of I/O-bound messages (50 ms each, whatever the load of
+the machine) with a 12 s limit, and fails on any sign of a reload.
 """
 
 import re
@@ -29,6 +35,11 @@ pytestmark = pytest.mark.system
 LIMIT_SECONDS = 10
 MESSAGES = 5000
 TIMEOUT = re.compile(r"WorkerCron \(\d+\) (timeout after|CPU time limit)")
+#: What a threaded server logs when a thread outlasts its limit, and when it reloads.
+RELOAD = re.compile(r"virtual real time limit|Initiating server reload|Initiating shutdown")
+THREADED_LIMIT = 12
+#: 2 lanes x 20 messages/s at most (50 ms each): at least 85 s of work.
+SLOW_MESSAGES = 3400
 
 
 def test_backlog_longer_than_the_cron_time_limit(hc_database, hc_server_factory):
@@ -66,3 +77,49 @@ def test_backlog_longer_than_the_cron_time_limit(hc_database, hc_server_factory)
     elapsed = time.monotonic() - started
     assert elapsed > LIMIT_SECONDS, "the backlog was too small to exercise the limit"
     print(f"{MESSAGES} messages processed in {elapsed:.0f} s without a worker timeout")
+    server.stop()
+
+
+def test_threaded_server_serves_a_long_backlog_without_reloading(hc_database, hc_server_factory):
+    db = hc_database
+    run = harness.unique_name("r")
+    server = hc_server_factory(
+        db,
+        name="odoo-threaded",
+        workers=0,
+        max_cron_threads=2,
+        limit_time_real=60,
+        options={"limit_time_real_cron": THREADED_LIMIT},
+    )
+    ids = server.run_script(
+        harness.seed_sample_flow_script(
+            "sys_threaded", "contacts", harness.new_webhook_secret(), params={"batch_size": 10}
+        )
+        + "\nenv['hc.integration.processor']._sync_lanes(2)\n"
+    )
+    backend_id = ids["backend_id"]
+    harness.bulk_insert_messages(db, ids["flow_id"], run, 1, SLOW_MESSAGES, {"simulate": "slow"})
+    server.start()
+    pid = server.process.pid
+    server.trigger_cron(harness.LANE_CRON_XMLID)
+
+    started = time.monotonic()
+    while time.monotonic() - started < 300:
+        reloaded = RELOAD.search(server.log_text())
+        if reloaded:
+            pytest.fail(
+                f"the threaded server hit its limit ({reloaded.group(0)}) after "
+                f"{time.monotonic() - started:.0f} s with "
+                f"{harness.state_counts(db, backend_id)} (limit {THREADED_LIMIT} s)"
+            )
+        if harness.state_counts(db, backend_id).get("done", 0) == SLOW_MESSAGES:
+            break
+        time.sleep(1)
+    else:
+        pytest.fail(f"backlog not processed in 300 s: {harness.state_counts(db, backend_id)}")
+    elapsed = time.monotonic() - started
+    assert elapsed > 70, "the backlog ended before Odoo's once-a-minute limit check"
+    assert server.running and server.process.pid == pid
+    assert not RELOAD.search(server.log_text())
+    print(f"{SLOW_MESSAGES} messages in {elapsed:.0f} s on a threaded server, no reload")
+    server.stop()
