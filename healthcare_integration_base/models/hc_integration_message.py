@@ -146,7 +146,8 @@ class HcIntegrationMessage(models.Model):
     def init(self):
         # The claim query scans due messages in priority order; ordering-key checks look
         # for earlier active messages of the same key. Partial indexes keep both cheap
-        # whatever the number of finished messages.
+        # whatever the number of finished messages. So do the dashboard's (issue 13):
+        # unfinished messages per flow, the last arrival and the done of the last 24 h.
         self.env.cr.execute(
             """
             CREATE INDEX IF NOT EXISTS hc_integration_message_due_idx
@@ -162,6 +163,14 @@ class HcIntegrationMessage(models.Model):
             CREATE INDEX IF NOT EXISTS hc_integration_message_waiting_idx
                 ON hc_integration_message (wait_until)
              WHERE state = 'waiting';
+            CREATE INDEX IF NOT EXISTS hc_integration_message_active_idx
+                ON hc_integration_message (flow_id, state)
+             WHERE state IN ('pending', 'retry', 'processing', 'waiting', 'exception');
+            CREATE INDEX IF NOT EXISTS hc_integration_message_flow_received_idx
+                ON hc_integration_message (flow_id, received_at);
+            CREATE INDEX IF NOT EXISTS hc_integration_message_done_idx
+                ON hc_integration_message (flow_id, finished_at)
+             WHERE state = 'done';
             """
         )
 

@@ -60,3 +60,16 @@ class TestMetricBuckets(IntegrationCase):
         self.assertEqual(self.value(after, "hc_messages_failed_total"), 1)
         latency = {k: v for k, v in before.items() if k[0].startswith("hc_message_latency")}
         self.assertEqual({k: after.get(k) for k in latency}, latency)
+
+    def test_dashboard_counts_unfinished_messages_and_the_last_day(self):
+        self.flow.sync_mode = "batch"
+        self.enqueue(self.payload("DB1", "Dashboard"))
+        self.enqueue(self.payload("DB2", "Dashboard", simulate="business"))
+        self.process()
+        last = self.enqueue(self.payload("DB3", "Dashboard"))
+        self.flow.invalidate_recordset()
+        flow = self.flow
+        self.assertEqual((flow.count_backlog, flow.count_exception, flow.count_waiting), (1, 1, 0))
+        self.assertEqual(flow.count_done_24h, 1)
+        self.assertEqual(flow.last_received_at, last.received_at)
+        self.assertEqual(flow.open_exception_count, 1)
