@@ -19,9 +19,9 @@ ROLLED_UP = "rolled_up"
 #: An hour is rolled up only once it ended this long ago: an audit row is stamped when
 #: its transaction writes it, and a transaction still open may commit it later.
 GRACE = timedelta(minutes=5)
-#: Hours rolled up per maintenance call (a database upgraded with years of audit log
-#: catches up over a few hours of maintenance calls).
-HOURS_PER_CALL = 24
+#: Hours rolled up per maintenance call at most, within its time budget (a database
+#: upgraded with years of audit log catches up over a few hours of maintenance calls).
+HOURS_PER_CALL = 168
 
 #: One GROUP BY over the audit rows of ``[start, end)``: the counters' rows per flow,
 #: direction, backend, HTTP status and refusal reason; the timestamp index bounds it.
@@ -55,17 +55,19 @@ LATENCY_SQL = """
 
 
 class HcIntegrationMetricBucket(models.Model):
-    """Hourly totals of the audit log for ``/healthcare/metrics`` (issue 13).
+    """Running totals of the audit log for ``/healthcare/metrics`` (issue 13), rolled up
+    hour by hour.
 
     A scrape must not scan the whole audit or message table: the counters are the sum of
-    these rows (one per hour, action and labels) plus the audit rows of the hours not yet
-    rolled up, read through the audit's timestamp index. The audit log is append-only, so
+    these rows (one per action and labels, so their number does not grow with time or
+    traffic) plus the audit rows of the hours not yet rolled up, read through the audit's
+    timestamp index. The ``rolled_up`` row holds the last hour added (the watermark). The audit log is append-only, so
     the counters only grow — a replayed message counts twice as processed, as it was.
     The maintenance cron rolls up hours; nothing on the hot path writes here.
     """
 
     _name = "hc.integration.metric.bucket"
-    _description = "Integration metrics: hourly totals"
+    _description = "Integration metrics: running totals"
     _order = "bucket_start, id"
 
     bucket_start = fields.Datetime(required=True, readonly=True, index=True)
@@ -118,26 +120,52 @@ class HcIntegrationMetricBucket(models.Model):
             if deadline and time.monotonic() >= deadline:
                 break
             end = start + timedelta(hours=1)
-            values = [self._hc_row_values(start, row) for row in self._hc_rows(start, end, bounds)]
-            values.append({"bucket_start": start, "action": ROLLED_UP, "count": 0})
-            self.sudo().create(values)
+            for row in self._hc_rows(start, end, bounds):
+                self._hc_add(start, row)
+            self._hc_add(start, (ROLLED_UP, None, None, None, "", "", 0, 0.0))
             start, rolled = end, rolled + 1
         return rolled
 
     @api.model
-    def _hc_row_values(self, start, row):
+    def _hc_add(self, hour, row):
+        """Add one hour's ``row`` to the running total of its action and labels (created
+        on first use); ``bucket_start`` becomes that hour."""
         action, flow_id, direction, backend_id, status, reason, count, total = row
-        return {
-            "bucket_start": start,
-            "action": action,
-            "flow_id": flow_id,
-            "direction": direction,
-            "backend_id": backend_id,
-            "status": status,
-            "reason": reason,
-            "count": count,
-            "total": total,
-        }
+        self.env.cr.execute(
+            """UPDATE hc_integration_metric_bucket
+                  SET count = count + %(count)s, total = total + %(total)s,
+                      bucket_start = %(hour)s
+                WHERE action = %(action)s AND flow_id IS NOT DISTINCT FROM %(flow)s
+                  AND direction IS NOT DISTINCT FROM %(direction)s
+                  AND backend_id IS NOT DISTINCT FROM %(backend)s
+                  AND coalesce(status, '') = %(status)s AND coalesce(reason, '') = %(reason)s""",
+            {
+                "count": count,
+                "total": total or 0.0,
+                "hour": hour,
+                "action": action,
+                "flow": flow_id,
+                "direction": direction,
+                "backend": backend_id,
+                "status": status or "",
+                "reason": reason or "",
+            },
+        )
+        if not self.env.cr.rowcount:
+            self.sudo().create(
+                {
+                    "bucket_start": hour,
+                    "action": action,
+                    "flow_id": flow_id,
+                    "direction": direction,
+                    "backend_id": backend_id,
+                    "status": status,
+                    "reason": reason,
+                    "count": count,
+                    "total": total or 0.0,
+                }
+            )
+        self.invalidate_model()
 
     @api.model
     def _hc_totals(self, bounds):
