@@ -61,8 +61,9 @@ class HcIntegrationMetricBucket(models.Model):
     A scrape must not scan the whole audit or message table: the counters are the sum of
     these rows (one per action and labels, so their number does not grow with time or
     traffic) plus the audit rows of the hours not yet rolled up, read through the audit's
-    timestamp index. The ``rolled_up`` row holds the last hour added (the watermark). The audit log is append-only, so
-    the counters only grow — a replayed message counts twice as processed, as it was.
+    timestamp index. The ``rolled_up`` row holds the last hour added (the watermark).
+    The audit log is append-only, so the counters only grow — a replayed message counts
+    twice as processed, as it was.
     The maintenance cron rolls up hours; nothing on the hot path writes here.
     """
 
