@@ -58,6 +58,8 @@ LAUNCHER = "import odoo.cli\nodoo.cli.main()\n"
 #: Prefix of the databases the system tests create (``HC_SYS_DB_PREFIX``: another
 #: prefix, e.g. when several people share one PostgreSQL).
 DB_PREFIX = os.environ.get("HC_SYS_DB_PREFIX") or "hc_sys_"
+#: Prefix of the benchmarks' databases (``HC_BENCH_DB_PREFIX``).
+BENCH_PREFIX = os.environ.get("HC_BENCH_DB_PREFIX") or "hc_bench_"
 #: ``HC_SYS_PORTS=18600-18699``: the servers take their ports from this range only.
 PORT_RANGE = os.environ.get("HC_SYS_PORTS") or ""
 
@@ -168,7 +170,7 @@ def create_database(name, template=None):
 
 def drop_database(name, data_dir=None):
     """Drop ``name`` (connections are terminated) and its filestore under ``data_dir``."""
-    if not name.startswith(("hc_sys_", "hc_bench_", DB_PREFIX)):
+    if not name.startswith(("hc_sys_", "hc_bench_", DB_PREFIX, BENCH_PREFIX)):
         raise HarnessError(f"refusing to drop {name!r}: not a system-test database")
     query(
         "postgres", sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
