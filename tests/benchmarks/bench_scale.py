@@ -73,15 +73,14 @@ SELECT f.backend_id, f.id, f.company_id, 'inbound', 'scale-evt-' || g, md5(g::te
 
 AUDIT_SQL = """
 INSERT INTO hc_integration_audit (timestamp, actor_type, action, message_id, backend_id,
-                                  summary, create_uid, write_uid, create_date, write_date)
-SELECT m.received_at, 'backend', 'message.received', m.id, m.backend_id, 'received',
-       1, 1, m.received_at, m.received_at
+                                  summary)
+SELECT m.received_at, 'backend', 'message.received', m.id, m.backend_id, 'received'
   FROM hc_integration_message m
  WHERE m.external_id LIKE 'scale-evt-%%' AND m.id > %(after)s
 UNION ALL
 SELECT m.finished_at, 'system',
        CASE WHEN m.state = 'done' THEN 'message.done' ELSE 'message.exception' END,
-       m.id, m.backend_id, m.state, 1, 1, m.finished_at, m.finished_at
+       m.id, m.backend_id, m.state
   FROM hc_integration_message m
  WHERE m.external_id LIKE 'scale-evt-%%' AND m.id > %(after)s
    AND m.state IN ('done', 'exception', 'cancelled')
