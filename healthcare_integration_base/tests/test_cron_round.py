@@ -129,3 +129,23 @@ class TestOutOfTime(IntegrationCase):
         with patch.dict(config.options, THREADED), cron_round_started(10):
             self.assertEqual(self.Processor._cron_process_queue(lane=1), 1)
         self.assertEqual(message.state, "done")
+
+    def test_maintenance_without_time_left_waits_for_the_next_round(self):
+        message = self.enqueue(self.payload("RT3", "Lease"))
+        # a worker died with the message leased (as the claim would have left it)
+        self.env.cr.execute(
+            "UPDATE hc_integration_message SET state = 'processing', attempts = 1, "
+            "lease_expires_at = %s WHERE id = %s",
+            (self.later(minutes=-10), message.id),
+        )
+        message.invalidate_recordset()
+        cron = self.env.ref("healthcare_integration_base.ir_cron_maintenance")
+        _cron, progress = cron._add_progress()
+        processor = self.Processor.with_context(ir_cron_progress_id=progress.id, cron_id=cron.id)
+        with patch.dict(config.options, THREADED), cron_round_started(110):
+            self.assertEqual(processor._cron_maintenance(), (0, 0, 0))
+        self.assertEqual(message.state, "processing", "nothing done without time left")
+        self.assertEqual((progress.done, progress.remaining), (0, 1))
+        with patch.dict(config.options, THREADED), cron_round_started(0):
+            self.assertEqual(processor._cron_maintenance()[0], 1)
+        self.assertEqual(message.state, "retry")
