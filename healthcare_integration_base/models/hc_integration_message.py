@@ -147,7 +147,8 @@ class HcIntegrationMessage(models.Model):
         # The claim query scans due messages in priority order; ordering-key checks look
         # for earlier active messages of the same key. Partial indexes keep both cheap
         # whatever the number of finished messages. So do the dashboard's (issue 13):
-        # unfinished messages per flow, the last arrival and the done of the last 24 h.
+        # unfinished messages per flow, the last arrival and the done of the last 24 h;
+        # the traffic analysis' time window.
         self.env.cr.execute(
             """
             CREATE INDEX IF NOT EXISTS hc_integration_message_due_idx
@@ -168,6 +169,8 @@ class HcIntegrationMessage(models.Model):
              WHERE state IN ('pending', 'retry', 'processing', 'waiting', 'exception');
             CREATE INDEX IF NOT EXISTS hc_integration_message_flow_received_idx
                 ON hc_integration_message (flow_id, received_at);
+            CREATE INDEX IF NOT EXISTS hc_integration_message_received_idx
+                ON hc_integration_message (received_at);
             CREATE INDEX IF NOT EXISTS hc_integration_message_done_idx
                 ON hc_integration_message (flow_id, finished_at)
              WHERE state = 'done';

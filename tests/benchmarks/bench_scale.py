@@ -19,7 +19,9 @@ under test), it times ``--repeat`` times (median):
 - dashboard: ``search_read`` of the flows with the kanban's figures;
 - exception list: the list view's first page of open exceptions and its count;
 - traffic analysis: the graph view's ``read_group`` (arrival day × state) over its default
-  filter (received this month) — an indexed time window, whatever the table size.
+  filter (received this month): an indexed time window, so its cost follows the traffic of
+  the month, not the size of the table (at a constant rate, a 10,000-message history fits
+  in the window and a 1,000,000-message one fills it: expect that ratio, not 1).
 
 It prints both sizes, their ratio (goal <= 3) and asserts nothing. The database is dropped
 at the end unless ``--keep``.
@@ -183,7 +185,7 @@ def main(argv=None):
     parser.add_argument(
         "--large", type=int, default=int(os.environ.get("HC_BENCH_SCALE_LARGE") or 1_000_000)
     )
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--keep", action="store_true", help="keep the database")
     args = parser.parse_args(argv)
 
@@ -205,6 +207,8 @@ def main(argv=None):
                 fill(db, seeded["flow_id"], 1, size, base=size, sign=-1)
             else:  # the same recent history and a longer past before it
                 fill(db, seeded["flow_id"], args.small + 1, size, base=-1, sign=1)
+            # the older past arrived before the watermark: roll everything up again
+            harness.query(db, "DELETE FROM hc_integration_metric_bucket")
             hours = server.run_script(ROLL_UP_SCRIPT, timeout=3600)
             print(
                 f"{size:,} messages ready in {time.monotonic() - started:.0f} s "
