@@ -24,7 +24,9 @@ GRACE = timedelta(minutes=5)
 HOURS_PER_CALL = 168
 
 #: One GROUP BY over the audit rows of ``[start, end)``: the counters' rows per flow,
-#: direction, backend, HTTP status and refusal reason; the timestamp index bounds it.
+#: direction, backend, HTTP status and refusal reason; the timestamp index bounds it. The
+#: message of each entry is looked up by id (``LATERAL … LIMIT 1``): a join would let the
+#: planner hash the whole message table, whose size must not matter.
 COUNT_SQL = """
     SELECT a.action, m.flow_id, m.direction, a.backend_id,
            coalesce(substring(a.summary FROM 'status=([0-9]+)'), '') AS status,
@@ -34,7 +36,8 @@ COUNT_SQL = """
                     THEN coalesce(substring(a.summary FROM ' count=([0-9]+)')::bigint, 1)
                     ELSE 1 END), 0.0
       FROM hc_integration_audit a
-      LEFT JOIN hc_integration_message m ON m.id = a.message_id
+      LEFT JOIN LATERAL (SELECT flow_id, direction FROM hc_integration_message
+                          WHERE id = a.message_id LIMIT 1) m ON true
      WHERE a.timestamp >= %(start)s AND (%(end)s IS NULL OR a.timestamp < %(end)s)
        AND a.action IN %(actions)s
      GROUP BY 1, 2, 3, 4, 5, 6
@@ -46,7 +49,8 @@ LATENCY_SQL = """
            count(*) FILTER (WHERE m.latency_seconds <= b.bound),
            coalesce(sum(m.latency_seconds) FILTER (WHERE b.bound = 'Infinity'), 0)
       FROM hc_integration_audit a
-      JOIN hc_integration_message m ON m.id = a.message_id
+      JOIN LATERAL (SELECT flow_id, direction, latency_seconds FROM hc_integration_message
+                     WHERE id = a.message_id LIMIT 1) m ON true
      CROSS JOIN unnest(%(bounds)s::float8[]) AS b(bound)
      WHERE a.timestamp >= %(start)s AND (%(end)s IS NULL OR a.timestamp < %(end)s)
        AND a.action = 'message.done' AND m.latency_seconds IS NOT NULL
