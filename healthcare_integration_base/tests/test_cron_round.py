@@ -51,13 +51,13 @@ class TestCronRoundArithmetic(IntegrationCase):
         )
 
     def test_budget_is_a_share_of_what_is_left_beyond_a_reserve(self):
-        # 120 s round: 30 s reserve, half of the rest
-        self.assertEqual(call_budget(50, wall_left=120, wall_limit=120), 45)
-        self.assertEqual(call_budget(50, wall_left=60, wall_limit=120), 15)
-        self.assertEqual(call_budget(50, wall_left=30.2, wall_limit=120), 0)
+        # 120 s round: 48 s reserve, half of the rest
+        self.assertEqual(call_budget(50, wall_left=120, wall_limit=120), 36)
+        self.assertEqual(call_budget(50, wall_left=60, wall_limit=120), 6)
+        self.assertEqual(call_budget(50, wall_left=48.2, wall_limit=120), 0)
         self.assertEqual(call_budget(10, wall_left=120, wall_limit=120), 10)
         # the CPU limit of prefork workers counts too
-        self.assertEqual(call_budget(50, 120, 120, cpu_left=20, cpu_limit=60), 2.5)
+        self.assertEqual(call_budget(50, 120, 120, cpu_left=40, cpu_limit=60), 8)
         self.assertEqual(call_budget(50), 50, "no round, no limit")
 
     def test_ten_calls_of_a_round_stay_within_the_limit(self):
@@ -75,19 +75,19 @@ class TestCallBudget(IntegrationCase):
 
     def test_threaded_round_budget_counts_from_the_thread_start(self):
         with patch.dict(config.options, THREADED), cron_round_started(10):
-            self.assertAlmostEqual(self.Processor._call_time_budget(), 40, delta=1)
-        with patch.dict(config.options, THREADED), cron_round_started(92):
+            self.assertAlmostEqual(self.Processor._call_time_budget(), 31, delta=1)
+        with patch.dict(config.options, THREADED), cron_round_started(75):
             self.assertEqual(self.Processor._call_time_budget(), 0, "round almost over")
         with (
             patch.dict(config.options, dict(THREADED, limit_time_real_cron=20)),
             cron_round_started(0),
         ):
-            self.assertAlmostEqual(self.Processor._call_time_budget(), 7.5, delta=0.5)
+            self.assertAlmostEqual(self.Processor._call_time_budget(), 6, delta=0.5)
 
     def test_prefork_round_budget_counts_from_the_round_stamp(self):
         stamps = {"start_time": None, "hc_round_start": time.time() - 60}
         with patch.dict(config.options, PREFORK), cron_round_started(0, **stamps):
-            self.assertAlmostEqual(self.Processor._call_time_budget(), 15, delta=1)
+            self.assertAlmostEqual(self.Processor._call_time_budget(), 6, delta=1)
 
     def test_requests_of_a_call_end_with_the_round(self):
         from ..models.hc_integration_http_client import round_capped_timeout
@@ -98,7 +98,7 @@ class TestCallBudget(IntegrationCase):
             cron_round_started(5),
         ):
             self.Processor._call_time_budget()
-            self.assertAlmostEqual(round_capped_timeout(30), 14, delta=1)
+            self.assertAlmostEqual(round_capped_timeout(30), 13, delta=1)
 
 
 @tagged("post_install", "-at_install")

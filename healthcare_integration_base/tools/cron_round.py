@@ -23,9 +23,11 @@ import resource
 #: ``odoo.service.server.SLEEP_INTERVAL`` plus the chorus jitter (``pid % 10``) and a
 #: margin: the longest idle sleep of a prefork cron worker between its ping and a round.
 PREFORK_MAX_SLEEP = 60 + 10
-#: Part of a round's limit never handed out to calls, and its minimum in seconds.
-RESERVE_RATIO = 0.25
-MIN_RESERVE = 1.0
+#: Part of a round's limit never handed out to calls, and its minimum in seconds: it
+#: covers the scheduler's own work between calls (about half a second a job on a loaded
+#: machine), the other jobs of the round and the last message past a deadline.
+RESERVE_RATIO = 0.4
+MIN_RESERVE = 2.0
 #: A call gets at most this part of what is left beyond the reserve: the scheduler calls
 #: a job again up to 10 times, and other jobs may follow in the same round.
 CALL_SHARE = 0.5
