@@ -11,8 +11,9 @@ until the lease expires, and three consecutive timeouts count as a failure of th
 (five failures deactivate it).
 
 The test shrinks the limits to 20 s (Odoo's scheduler alone spends about half a second
-per job between calls on a loaded machine, and a first round runs every engine cron) and gives the lanes a backlog of 20 to 60 s of
-work (no-op messages bulk-inserted with SQL); the engine has to fit its rounds into
+per job between calls on a loaded machine, and a first round runs every engine cron)
+and gives the lanes a backlog of a minute or more of work (no-op messages bulk-inserted
+with SQL); the engine has to fit its rounds into
 whatever limits the server runs with. It fails as soon as the server logs a
 worker timeout, and otherwise waits for the backlog to be done without any help from the
 lease reaper.
