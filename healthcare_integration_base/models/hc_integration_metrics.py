@@ -275,7 +275,7 @@ class HcIntegrationMetrics(models.AbstractModel):
         )
         rejected = Counter()
         # audit entries of aggregated noise stand for count=N refusals (COUNT_SQL sums them)
-        key = lambda r: (codes.get(r[3], ""), r[4], r[5])  # noqa: E731
+        key = lambda r: (codes.get(r[3], ""), r[4], r[5])
         for (backend, status, reason), count in self._hc_sum(
             totals, "webhook.rejected", key
         ).items():
