@@ -15,7 +15,8 @@ HC_TEST_HTTP_PORT ?= 8169
 # Demo-only defaults: never use these values for real data.
 HC_INTEGRATION_KEY ?= ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q=
 HC_DEMO_WEBHOOK_SECRET ?= whsec_ZGVtby13ZWJob29rLXNlY3JldC1jaGFuZ2UtbWUtISE=
-export HC_INTEGRATION_KEY HC_DEMO_WEBHOOK_SECRET
+HC_AUDIT_KEY ?= demo-only-audit-key-do-not-use-in-production
+export HC_INTEGRATION_KEY HC_DEMO_WEBHOOK_SECRET HC_AUDIT_KEY
 
 ADDONS := healthcare_integration_base,healthcare_hr_sync,healthcare_rcm_sync
 comma := ,

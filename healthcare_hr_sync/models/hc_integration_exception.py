@@ -30,7 +30,7 @@ class HcIntegrationException(models.Model):
             limit=1,
         )
         if existing:
-            existing.write({"description": description})
+            existing._engine().write({"description": description})
             return existing
         flow = message.flow_id
         exception = (

@@ -1,11 +1,16 @@
 import hashlib
 import logging
+import os
+from collections import namedtuple
+from datetime import timedelta
 
 import psycopg2
 
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import config
 
+from ..tools import audit_chain
 from ..tools.payload import canonical_json
 
 _logger = logging.getLogger(__name__)
@@ -24,6 +29,14 @@ HASHED_FIELDS = (
     "summary",
 )
 SUMMARY_MAX = 500
+KEY_ENV_VAR = "HC_AUDIT_KEY"
+KEY_CONFIG_OPTION = "hc_audit_key"
+#: How far an entry's time may run behind the entries sealed before it (a transaction
+#: that commits late is sealed after younger entries) or ahead of the clock.
+TIME_TOLERANCE = timedelta(hours=1)
+
+#: Outcome of a verification; ``entry`` is the first broken entry (or empty).
+ChainReport = namedtuple("ChainReport", "ok entry reason checked unsealed")
 
 
 class HcIntegrationAudit(models.Model):
@@ -33,11 +46,13 @@ class HcIntegrationAudit(models.Model):
       PostgreSQL trigger refuses UPDATE, DELETE and TRUNCATE on the table, except the one
       update that seals an entry into the chain.
     * Each entry stores the SHA-256 of its canonical content. Sealing (every minute, and
-      before each verification) links entries in a chain: ``hash = SHA-256(previous hash
-      + content hash)``, in sealing order. Sealing happens apart from the transactions
-      that write entries, so concurrent workers never contend for the chain's head.
-    * :meth:`action_verify_chain` and a daily cron recompute everything and name the
-      first entry that does not match.
+      before each verification) links entries in a chain: ``hash = HMAC-SHA256(key,
+      position + previous hash + content hash)``, in sealing order, with a key held
+      outside the database (``HC_AUDIT_KEY``, see ``tools/audit_chain.py``): whoever can
+      rewrite the table cannot recompute the chain. Sealing happens apart from the
+      transactions that write entries, so concurrent workers never contend for the head.
+    * :meth:`action_verify_chain` and a daily cron recompute everything, name the first
+      entry that does not match and report how many entries are not sealed yet.
 
     Summaries hold codes and states, never payload data.
     """
@@ -69,7 +84,11 @@ class HcIntegrationAudit(models.Model):
     res_id = fields.Integer(string="Record ID", readonly=True)
     trace_id = fields.Char(readonly=True, index=True)
     summary = fields.Char(readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True, index=True)
     content_hash = fields.Char(readonly=True)
+    seal_key_id = fields.Char(
+        string="Sealing key", readonly=True, help="Fingerprint of the audit key that sealed it."
+    )
     seal_seq = fields.Integer(string="Chain position", readonly=True, index=True)
     prev_hash = fields.Char(readonly=True)
     hash = fields.Char(readonly=True)
@@ -89,8 +108,9 @@ class HcIntegrationAudit(models.Model):
             BEGIN
                 IF TG_OP = 'UPDATE'
                    AND OLD.hash IS NULL AND NEW.hash IS NOT NULL
-                   AND (to_jsonb(NEW) - 'hash' - 'prev_hash' - 'seal_seq')
-                     = (to_jsonb(OLD) - 'hash' - 'prev_hash' - 'seal_seq') THEN
+                   AND (to_jsonb(NEW) - 'hash' - 'prev_hash' - 'seal_seq' - 'seal_key_id')
+                     = (to_jsonb(OLD) - 'hash' - 'prev_hash' - 'seal_seq' - 'seal_key_id')
+                THEN
                     RETURN NEW;  -- sealing an entry into the chain, once
                 END IF;
                 RAISE EXCEPTION 'hc_integration_audit is append-only: % refused', TG_OP
@@ -150,22 +170,23 @@ class HcIntegrationAudit(models.Model):
         actor_type=None,
         trace_id=None,
     ):
+        backend = (
+            backend
+            or (message.backend_id if message else None)
+            or self.env["hc.integration.backend"]
+        )
         values = {
             "timestamp": fields.Datetime.now(),
             "actor_type": self._actor(actor_type),
             "user_id": self.env.uid,
-            "backend_id": (
-                backend
-                or (message.backend_id if message else None)
-                or self.env["hc.integration.backend"]
-            ).id
-            or False,
+            "backend_id": backend.id or False,
             "action": action,
             "message_id": message.id if message else False,
             "res_model": record._name if record else False,
             "res_id": record.id if record else False,
             "trace_id": trace_id or (message.trace_id if message else False) or False,
             "summary": (summary or "")[:SUMMARY_MAX],
+            "company_id": (message.company_id if message else backend.company_id).id or False,
         }
         values["content_hash"] = self._content_hash(values)
         return values
@@ -204,22 +225,43 @@ class HcIntegrationAudit(models.Model):
             if name == "timestamp" and value:
                 value = fields.Datetime.to_string(value)
             content.append(value or None)
+        if values.get("company_id"):
+            # entries written before the company column hash as they always did
+            content.append(values["company_id"])
         return hashlib.sha256(canonical_json(content).encode()).hexdigest()
 
     # ------------------------------------------------------------------------------------
     # Chain
     # ------------------------------------------------------------------------------------
-    @staticmethod
-    def _chain_hash(prev_hash, content_hash):
-        return hashlib.sha256(f"{prev_hash}:{content_hash}".encode()).hexdigest()
+    @api.model
+    def _audit_keys(self):
+        """``{key id: key}`` from the environment or the configuration file, the sealing
+        key first; never from the database. Raises UserError on an unusable key."""
+        raw = os.environ.get(KEY_ENV_VAR) or config.get(KEY_CONFIG_OPTION) or ""
+        try:
+            return audit_chain.load_keys(raw)
+        except audit_chain.AuditKeyInvalidError as error:
+            raise UserError(
+                self.env._("The configured audit key is invalid: %(reason)s.", reason=error)
+            ) from None
 
     @api.model
     def _seal(self, limit=10000):
         """Link unsealed entries into the chain. Returns how many were sealed.
 
         Only one sealer works at a time (row lock on the chain head); a concurrent call
-        returns 0 and leaves the work to the next run.
+        returns 0 and leaves the work to the next run. Without an audit key nothing is
+        sealed: the entries wait, and verification counts them.
         """
+        keys = self._audit_keys()
+        if not keys:
+            _logger.warning(
+                "No audit key (%s or %s): audit entries are not sealed",
+                KEY_ENV_VAR,
+                KEY_CONFIG_OPTION,
+            )
+            return 0
+        seal_key_id, key = next(iter(keys.items()))
         cr = self.env.cr
         self.env.flush_all()
         try:
@@ -242,109 +284,147 @@ class HcIntegrationAudit(models.Model):
         updates = []
         for entry_id, content_hash in rows:
             last_seq += 1
-            new_hash = self._chain_hash(last_hash, content_hash)
-            updates.append((last_seq, last_hash, new_hash, entry_id))
+            new_hash = audit_chain.seal_hash(key, last_seq, last_hash, content_hash)
+            updates.append((last_seq, last_hash, new_hash, seal_key_id, entry_id))
             last_hash = new_hash
         cr.executemany(
-            "UPDATE hc_integration_audit SET seal_seq = %s, prev_hash = %s, hash = %s "
-            "WHERE id = %s",
+            "UPDATE hc_integration_audit SET seal_seq = %s, prev_hash = %s, hash = %s, "
+            "seal_key_id = %s WHERE id = %s",
             updates,
         )
         cr.execute(
             "UPDATE hc_integration_audit_seal SET last_seq = %s, last_hash = %s WHERE id = 1",
             (last_seq, last_hash),
         )
-        self.invalidate_model(["seal_seq", "prev_hash", "hash"])
+        self.invalidate_model(["seal_seq", "prev_hash", "hash", "seal_key_id"])
         return len(rows)
 
     @api.model
     def _verify_chain(self, chunk=5000):
-        """Recompute every sealed entry. Returns ``(ok, broken_entry_or_None, reason, count)``."""
+        """Seal what can be sealed, then recompute every sealed entry in chain order.
+
+        Returns a :data:`ChainReport`: whether the chain is intact, the first broken entry
+        and why, how many entries were checked and how many are not sealed yet.
+        """
         self._seal()
+        keys = self._audit_keys()
         cr = self.env.cr
         cr.execute("SELECT last_seq, last_hash FROM hc_integration_audit_seal WHERE id = 1")
         head_seq, head_hash = cr.fetchone()
-        expected_prev, expected_seq, checked = "", 0, 0
-        columns = ", ".join(HASHED_FIELDS)
+        cr.execute("SELECT count(*) FROM hc_integration_audit WHERE hash IS NULL")
+        unsealed = cr.fetchone()[0]
+        walk = {"seq": 0, "id": 0, "prev": "", "latest": None, "checked": 0}
+        columns = ", ".join(HASHED_FIELDS + ("company_id",))
         while True:
             cr.execute(
-                f"SELECT id, seal_seq, prev_hash, hash, content_hash, {columns} "
-                "FROM hc_integration_audit WHERE seal_seq > %s ORDER BY seal_seq LIMIT %s",
-                (expected_seq, chunk),
+                "SELECT id, seal_seq, prev_hash, hash, content_hash, seal_key_id, "
+                f"{columns} FROM hc_integration_audit "
+                "WHERE seal_seq IS NOT NULL AND (seal_seq, id) > (%s, %s) "
+                "ORDER BY seal_seq, id LIMIT %s",
+                (walk["seq"], walk["id"], chunk),
             )
             rows = cr.fetchall()
-            if not rows:
-                break
             for row in rows:
-                entry_id, seq, prev_hash, entry_hash, content_hash = row[:5]
-                values = dict(zip(HASHED_FIELDS, row[5:], strict=True))
-                expected_seq += 1
-                broken = None
-                if seq != expected_seq:
-                    broken = f"entry #{expected_seq} of the chain is missing (deleted?)"
-                elif self._content_hash(values) != content_hash:
-                    broken = "its content does not match its hash (modified)"
-                elif prev_hash != expected_prev:
-                    broken = "it does not follow the previous entry (chain broken)"
-                elif self._chain_hash(prev_hash, content_hash) != entry_hash:
-                    broken = "its chain hash is wrong"
+                broken = self._verify_entry(row, walk, keys)
                 if broken:
-                    return False, self.browse(entry_id), broken, checked
-                expected_prev = entry_hash
-                checked += 1
-        if expected_seq != head_seq or expected_prev != head_hash:
-            return (
-                False,
-                self.browse(),
-                "the latest entries of the chain are missing (deleted?)",
-                checked,
-            )
-        return True, self.browse(), "", checked
+                    entry = self.browse(row[0])
+                    return ChainReport(False, entry, broken, walk["checked"], unsealed)
+            if len(rows) < chunk:
+                break
+        if walk["seq"] != head_seq or walk["prev"] != head_hash:
+            reason = "the latest entries of the chain are missing (deleted?)"
+            return ChainReport(False, self.browse(), reason, walk["checked"], unsealed)
+        return ChainReport(True, self.browse(), "", walk["checked"], unsealed)
+
+    @api.model
+    def _verify_entry(self, row, walk, keys):
+        """Check one sealed entry against the walk so far (updated in place); the reason
+        it is broken, or None."""
+        entry_id, seq, prev_hash, entry_hash, content_hash, seal_key_id = row[:6]
+        values = dict(zip(HASHED_FIELDS + ("company_id",), row[6:], strict=True))
+        if seq == walk["seq"]:
+            return f"two entries claim chain position {seq} (inserted?)"
+        if seq != walk["seq"] + 1:
+            return f"entry #{walk['seq'] + 1} of the chain is missing (deleted?)"
+        if self._content_hash(values) != content_hash:
+            return "its content does not match its hash (modified)"
+        if prev_hash != walk["prev"]:
+            return "it does not follow the previous entry (chain broken)"
+        if not seal_key_id:
+            return "it is chained without the audit key (forged?)"
+        key = keys.get(seal_key_id)
+        if not key:
+            return f"it was sealed with audit key {seal_key_id}, which is not configured"
+        if audit_chain.seal_hash(key, seq, prev_hash, content_hash) != entry_hash:
+            return "its chain hash is wrong (not sealed with the audit key: forged?)"
+        timestamp = values["timestamp"]
+        if walk["latest"] and timestamp < walk["latest"] - TIME_TOLERANCE:
+            return "its time is earlier than the entries sealed before it (forged time?)"
+        if timestamp > fields.Datetime.now() + TIME_TOLERANCE:
+            return "its time is in the future (forged time?)"
+        walk.update(
+            seq=seq,
+            id=entry_id,
+            prev=entry_hash,
+            latest=max(walk["latest"] or timestamp, timestamp),
+            checked=walk["checked"] + 1,
+        )
+        return None
 
     def action_verify_chain(self):
-        ok, entry, reason, checked = self._verify_chain()
+        report = self._verify_chain()
         self._log(
             "audit.verify",
-            f"chain verified: {checked} entries OK"
-            if ok
-            else f"chain BROKEN at entry #{entry.id or '?'}: {reason}",
+            f"chain verified: {report.checked} entries OK, {report.unsealed} not sealed"
+            if report.ok
+            else f"chain BROKEN at entry #{report.entry.id or '?'}: {report.reason}",
         )
-        if ok:
-            message, kind = (
-                self.env._("The audit chain is intact (%s entries verified).", checked),
-                "success",
+        if not report.ok:
+            entry = report.entry
+            message = self.env._(
+                "The audit chain is broken at entry #%(id)s (%(action)s, %(time)s): %(reason)s.",
+                id=entry.id or "?",
+                action=entry.action or "",
+                time=entry.timestamp or "",
+                reason=report.reason,
             )
+            kind = "danger"
+        elif report.unsealed:
+            message = self.env._(
+                "The audit chain is intact (%(checked)s entries verified), but %(unsealed)s "
+                "entries are not sealed yet%(why)s.",
+                checked=report.checked,
+                unsealed=report.unsealed,
+                why="" if self._audit_keys() else self.env._(": no audit key is configured"),
+            )
+            kind = "warning"
         else:
-            message, kind = (
-                self.env._(
-                    "The audit chain is broken at entry #%(id)s (%(action)s, %(time)s): "
-                    "%(reason)s.",
-                    id=entry.id or "?",
-                    action=entry.action or "",
-                    time=entry.timestamp or "",
-                    reason=reason,
-                ),
-                "danger",
-            )
+            message = self.env._("The audit chain is intact (%s entries verified).", report.checked)
+            kind = "success"
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
-            "params": {"type": kind, "message": message, "sticky": not ok},
+            "params": {"type": kind, "message": message, "sticky": not report.ok},
         }
 
     @api.model
     def _cron_verify_chain(self):
-        ok, entry, reason, checked = self._verify_chain()
-        if ok:
-            _logger.info("Integration audit chain verified: %s entries", checked)
+        report = self._verify_chain()
+        if report.ok:
+            _logger.info(
+                "Integration audit chain verified: %s entries, %s not sealed",
+                report.checked,
+                report.unsealed,
+            )
             return True
-        _logger.critical("Integration audit chain broken at entry %s: %s", entry.id, reason)
+        entry_id = report.entry.id or "?"
+        _logger.critical("Integration audit chain broken at entry %s: %s", entry_id, report.reason)
         self.env["hc.integration.alert"]._raise_alert(
             "audit_chain",
             self.env._(
                 "The audit log chain is broken at entry #%(id)s: %(reason)s",
-                id=entry.id or "?",
-                reason=reason,
+                id=entry_id,
+                reason=report.reason,
             ),
         )
         return False

@@ -1,5 +1,9 @@
+import hashlib
+
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
+
+from .hc_integration_message import _ENGINE  # one sentinel for the engine's models
 
 CATEGORIES = [
     ("validation", "Validation"),
@@ -8,6 +12,9 @@ CATEGORIES = [
     ("dependency", "Dependency"),
     ("technical", "Technical"),
 ]
+#: What a person may write directly: the assignee. Everything else (message, state,
+#: notes, what the exception points at) changes through the actions or the engine.
+WRITABLE_FIELDS = {"user_id"}
 
 
 class HcIntegrationException(models.Model):
@@ -63,6 +70,33 @@ class HcIntegrationException(models.Model):
             exception.state_order = {"open": 0, "resolved": 1, "ignored": 2}[exception.state]
 
     # ------------------------------------------------------------------------------------
+    # Protection of engine-owned fields
+    # ------------------------------------------------------------------------------------
+    def write(self, vals):
+        """Only the assignee, chatter and activities are written directly; re-pointing an
+        exception to another message or closing it by a write would bypass the actions
+        (and the record rules of the message it would cancel)."""
+        if self.env.context.get("hc_engine") is not _ENGINE:
+            refused = set(vals) - WRITABLE_FIELDS - self._hc_mail_fields()
+            if refused:
+                raise AccessError(
+                    self.env._(
+                        "Integration exceptions change through their actions only (Retry, "
+                        "Map value, Ignore, Open record); refused: %(fields)s.",
+                        fields=", ".join(sorted(refused)),
+                    )
+                )
+        return super().write(vals)
+
+    @api.model
+    def _hc_mail_fields(self):
+        return set(self.env["mail.thread"]._fields) | set(self.env["mail.activity.mixin"]._fields)
+
+    def _engine(self):
+        """This recordset, allowed to write every field (model code only)."""
+        return self.with_context(hc_engine=_ENGINE)
+
+    # ------------------------------------------------------------------------------------
     # Engine API
     # ------------------------------------------------------------------------------------
     @api.model
@@ -82,7 +116,7 @@ class HcIntegrationException(models.Model):
         if record:
             values.update(res_model=record._name, res_id=record.id)
         if existing:
-            existing.with_context(tracking_disable=True).write(
+            existing._engine().with_context(tracking_disable=True).write(
                 dict(
                     values,
                     occurrence_count=existing.occurrence_count + 1,
@@ -123,19 +157,31 @@ class HcIntegrationException(models.Model):
         return exception
 
     def _close(self, state, note):
-        """Resolve or ignore; done activities are marked done with the note."""
+        """Resolve or ignore; done activities are marked done with the note.
+
+        The note stays on the exception (and its chatter), which the retention purge may
+        remove; the append-only audit only records that a note was written, its length
+        and SHA-256, since people type names and other personal data into notes.
+        """
         for exception in self.sudo():
             if exception.state != "open":
                 continue
-            exception.write({"state": state, "resolution_note": note})
+            exception._engine().write({"state": state, "resolution_note": note})
             exception.activity_ids.action_feedback(feedback=note)
             self.env["hc.integration.audit"]._log(
                 f"exception.{state}",
-                f"exception #{exception.id} {state}: {note[:200]}",
+                f"exception #{exception.id} {state}; {self._hc_note_fingerprint(note)}",
                 message=exception.message_id,
                 backend=exception.backend_id,
                 trace_id=exception.message_id.trace_id,
             )
+
+    @api.model
+    def _hc_note_fingerprint(self, note):
+        """What the audit keeps of a note: its length and SHA-256, never its text."""
+        note = note or ""
+        digest = hashlib.sha256(note.encode()).hexdigest()
+        return f"note of {len(note)} characters, sha256 {digest}"
 
     # ------------------------------------------------------------------------------------
     # Actions

@@ -5,7 +5,7 @@ from datetime import timedelta
 from psycopg2.extras import Json
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..exceptions import ingest_hook
@@ -38,22 +38,9 @@ ALLOWED_FROM = {
     "cancelled": {"pending", "retry", "waiting", "exception"},
 }
 ACTIVE_STATES = ("pending", "retry", "processing", "waiting")
-#: Fields only the engine writes (state machine, contract of the received event).
-PROTECTED_FIELDS = {
-    "state",
-    "attempts",
-    "conflict_count",
-    "payload",
-    "external_id",
-    "content_hash",
-    "backend_id",
-    "flow_id",
-    "direction",
-    "received_at",
-    "trace_id",
-    "lease_expires_at",
-    "lease_owner",
-}
+#: Every field of a message is the engine's: people act through the actions (Retry,
+#: Replay, Cancel), never by writing state, attempts, wait or ordering keys, lease, times,
+#: company or payload (queue_job's protected fields, applied to the whole record).
 _ENGINE = object()  # context sentinel: cannot be sent over RPC, so only code can write
 
 
@@ -214,8 +201,10 @@ class HcIntegrationMessage(models.Model):
     # Protection of engine-owned fields
     # ------------------------------------------------------------------------------------
     def write(self, vals):
-        if PROTECTED_FIELDS.intersection(vals) and self.env.context.get("hc_engine") is not _ENGINE:
-            raise UserError(
+        """Refused to everyone, the superuser included, unless called through
+        :meth:`_engine` (a sentinel object no RPC call can send)."""
+        if vals and self.env.context.get("hc_engine") is not _ENGINE:
+            raise AccessError(
                 self.env._(
                     "Integration messages are changed by the integration engine only; use the "
                     "Retry, Replay or Cancel actions."

@@ -11,6 +11,7 @@ from odoo.modules.registry import DummyRLock, Registry
 from odoo.tests import TransactionCase
 
 TEST_KEY = "dGVzdC1rZXktZm9yLWhlYWx0aGNhcmUtc3VpdGUtMDE="  # 32 bytes, tests only
+TEST_AUDIT_KEY = "test-audit-key-for-the-healthcare-suite"  # tests only
 
 
 def key_patch(value=TEST_KEY):
@@ -29,6 +30,11 @@ def free_registry_lock(case_class):
     case_class.classPatch(Registry, "_lock", DummyRLock())
 
 
+def audit_key_patch(value=TEST_AUDIT_KEY):
+    """Configure the audit chain key for the duration of a test (environment variable)."""
+    return patch.dict(os.environ, {"HC_AUDIT_KEY": value})
+
+
 class IntegrationCase(TransactionCase):
     """A backend ``test_backend`` with a realtime flow ``contacts`` on the sample handler."""
 
@@ -36,9 +42,9 @@ class IntegrationCase(TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
-        key = key_patch()
-        key.start()
-        cls.addClassCleanup(key.stop)
+        for key in (key_patch(), audit_key_patch()):
+            key.start()
+            cls.addClassCleanup(key.stop)
         cls.Message = cls.env["hc.integration.message"]
         cls.Processor = cls.env["hc.integration.processor"]
         cls.Audit = cls.env["hc.integration.audit"]

@@ -1,11 +1,17 @@
+import hashlib
+import os
+from datetime import timedelta
+from unittest.mock import patch
+
 import psycopg2
 
-from odoo import SUPERUSER_ID
+from odoo import SUPERUSER_ID, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
-from .common import IntegrationCase
+from ..tools import audit_chain
+from .common import TEST_AUDIT_KEY, IntegrationCase
 
 
 @tagged("post_install", "-at_install")
@@ -53,10 +59,11 @@ class TestAuditLog(IntegrationCase):
 
     def test_chain_verifies_when_intact(self):
         self._entries(5)
-        ok, broken, reason, checked = self.Audit._verify_chain()
-        self.assertTrue(ok, reason)
-        self.assertFalse(broken)
-        self.assertGreaterEqual(checked, 5)
+        report = self.Audit._verify_chain()
+        self.assertTrue(report.ok, report.reason)
+        self.assertFalse(report.entry)
+        self.assertGreaterEqual(report.checked, 5)
+        self.assertEqual(report.unsealed, 0)
         action = self.Audit.action_verify_chain()
         self.assertEqual(action["params"]["type"], "success")
 
@@ -81,10 +88,10 @@ class TestAuditLog(IntegrationCase):
             "UPDATE hc_integration_audit SET summary = 'nothing happened' WHERE id = %s",
             [victim.id],
         )
-        ok, broken, reason, _checked = self.Audit._verify_chain()
-        self.assertFalse(ok)
-        self.assertEqual(broken, victim)
-        self.assertIn("modified", reason)
+        report = self.Audit._verify_chain()
+        self.assertFalse(report.ok)
+        self.assertEqual(report.entry, victim)
+        self.assertIn("modified", report.reason)
         action = self.Audit.action_verify_chain()
         self.assertEqual(action["params"]["type"], "danger")
         self.assertIn(f"#{victim.id}", action["params"]["message"])
@@ -105,32 +112,33 @@ class TestAuditLog(IntegrationCase):
             "res_id": False,
             "trace_id": forged["trace_id"],
             "summary": "forged summary",
+            "company_id": victim.company_id.id,
         }
         self._tamper(
             "UPDATE hc_integration_audit SET summary = %s, content_hash = %s WHERE id = %s",
             ["forged summary", self.Audit._content_hash(values), victim.id],
         )
-        ok, broken, reason, _checked = self.Audit._verify_chain()
-        self.assertFalse(ok)
-        self.assertEqual(broken, victim)
-        self.assertIn("chain", reason)
+        report = self.Audit._verify_chain()
+        self.assertFalse(report.ok)
+        self.assertEqual(report.entry, victim)
+        self.assertIn("chain hash is wrong", report.reason)
 
     def test_verification_detects_deleted_entries(self):
         entries = self._entries(4)
         self.Audit._seal()
         self._tamper("DELETE FROM hc_integration_audit WHERE id = %s", [entries[1].id])
-        ok, broken, reason, _checked = self.Audit._verify_chain()
-        self.assertFalse(ok)
-        self.assertEqual(broken, entries[2])
-        self.assertIn("missing", reason)
+        report = self.Audit._verify_chain()
+        self.assertFalse(report.ok)
+        self.assertEqual(report.entry, entries[2])
+        self.assertIn("missing", report.reason)
 
     def test_verification_detects_a_deleted_tail(self):
         entries = self._entries(3)
         self.Audit._seal()
         self._tamper("DELETE FROM hc_integration_audit WHERE id = %s", [entries[-1].id])
-        ok, _broken, reason, _checked = self.Audit._verify_chain()
-        self.assertFalse(ok)
-        self.assertIn("latest entries", reason)
+        report = self.Audit._verify_chain()
+        self.assertFalse(report.ok)
+        self.assertIn("latest entries", report.reason)
 
     def test_daily_verification_raises_an_alert_when_broken(self):
         entries = self._entries(2)
@@ -209,3 +217,171 @@ class TestAuditLog(IntegrationCase):
         self.assertEqual(self.Audit.search_count([("action", "=", "flow.write")]), before)
         self.flow.write({"pull_page_size": 50})
         self.assertEqual(self.Audit.search_count([("action", "=", "flow.write")]), before + 1)
+
+
+@tagged("post_install", "-at_install")
+class TestKeyedAuditChain(IntegrationCase):
+    """The chain is an HMAC keyed outside the database: whoever can rewrite the table
+    (trigger disabled) and recompute hashes still cannot produce a chain that verifies."""
+
+    def _entries(self, count=4):
+        entries = self.Audit.concat(
+            *(
+                self.Audit._log("test.keyed", f"entry {i}", backend=self.backend)
+                for i in range(count)
+            )
+        )
+        self.Audit._seal()
+        return entries
+
+    def _chain_rows(self):
+        self.env.cr.execute(
+            "SELECT id, content_hash, seal_key_id FROM hc_integration_audit "
+            "WHERE seal_seq IS NOT NULL ORDER BY seal_seq, id"
+        )
+        return self.env.cr.fetchall()
+
+    def _insert_sql(self, timestamp, summary):
+        """A forged row (content hash correct for its content), as an attacker would add."""
+        values = {
+            "timestamp": timestamp,
+            "actor_type": "system",
+            "user_id": SUPERUSER_ID,
+            "backend_id": self.backend.id,
+            "action": "test.keyed",
+            "summary": summary,
+            "company_id": self.backend.company_id.id,
+        }
+        values["content_hash"] = self.Audit._content_hash(values)
+        self.env.cr.execute(
+            "INSERT INTO hc_integration_audit (timestamp, actor_type, user_id, backend_id, "
+            "action, summary, company_id, content_hash) VALUES "
+            "(%(timestamp)s, %(actor_type)s, %(user_id)s, %(backend_id)s, %(action)s, "
+            "%(summary)s, %(company_id)s, %(content_hash)s) RETURNING id",
+            values,
+        )
+        return self.Audit.browse(self.env.cr.fetchone()[0])
+
+    def _insert_and_rechain(self, after, key_id_of):
+        """Disable the trigger, insert a back-dated row right after ``after`` in the chain,
+        renumber and recompute the whole chain with plain SHA-256, move the head."""
+        cr = self.env.cr
+        self.env.flush_all()
+        cr.execute(
+            "ALTER TABLE hc_integration_audit DISABLE TRIGGER hc_integration_audit_append_only"
+        )
+        forged = self._insert_sql(after.timestamp, "nothing to see")
+        rows = self._chain_rows()
+        position = [row[0] for row in rows].index(after.id) + 1
+        rows.insert(position, (forged.id, forged.content_hash, None))
+        prev = ""
+        for seq, (entry_id, content_hash, key_id) in enumerate(rows, start=1):
+            new_hash = hashlib.sha256(f"{prev}:{content_hash}".encode()).hexdigest()
+            cr.execute(
+                "UPDATE hc_integration_audit SET seal_seq = %s, prev_hash = %s, hash = %s, "
+                "seal_key_id = %s WHERE id = %s",
+                (seq, prev, new_hash, key_id_of(key_id), entry_id),
+            )
+            prev = new_hash
+        cr.execute(
+            "UPDATE hc_integration_audit_seal SET last_seq = %s, last_hash = %s WHERE id = 1",
+            (len(rows), prev),
+        )
+        cr.execute(
+            "ALTER TABLE hc_integration_audit ENABLE TRIGGER hc_integration_audit_append_only"
+        )
+        self.Audit.invalidate_model()
+        return forged
+
+    def test_entries_are_sealed_with_an_hmac_of_the_configured_key(self):
+        entry = self._entries(1)
+        key = TEST_AUDIT_KEY.encode()
+        self.assertEqual(entry.seal_key_id, audit_chain.key_id(key))
+        self.assertEqual(
+            entry.hash,
+            audit_chain.seal_hash(key, entry.seal_seq, entry.prev_hash, entry.content_hash),
+        )
+        self.assertNotIn(TEST_AUDIT_KEY, entry.seal_key_id)
+
+    def test_forged_row_in_a_recomputed_plain_chain_is_detected(self):
+        entries = self._entries(4)
+        self._insert_and_rechain(entries[1], key_id_of=lambda key_id: key_id)
+        report = self.Audit._verify_chain()
+        self.assertFalse(report.ok)
+        self.assertIn("not sealed with the audit key", report.reason)
+
+    def test_forged_row_in_a_chain_passed_off_as_unkeyed_is_detected(self):
+        entries = self._entries(4)
+        self._insert_and_rechain(entries[1], key_id_of=lambda _key_id: None)
+        report = self.Audit._verify_chain()
+        self.assertFalse(report.ok)
+        self.assertIn("without the audit key", report.reason)
+
+    def test_a_second_row_at_the_same_position_is_detected(self):
+        entries = self._entries(3)
+        victim = entries[1]
+        self.env.flush_all()
+        cr = self.env.cr
+        forged = self._insert_sql(victim.timestamp, "a copy")
+        cr.execute(
+            "ALTER TABLE hc_integration_audit DISABLE TRIGGER hc_integration_audit_append_only"
+        )
+        cr.execute(
+            "UPDATE hc_integration_audit SET (seal_seq, prev_hash, hash, seal_key_id) = "
+            "(SELECT seal_seq, prev_hash, hash, seal_key_id FROM hc_integration_audit "
+            "WHERE id = %s) WHERE id = %s",
+            (victim.id, forged.id),
+        )
+        cr.execute(
+            "ALTER TABLE hc_integration_audit ENABLE TRIGGER hc_integration_audit_append_only"
+        )
+        report = self.Audit._verify_chain()
+        self.assertFalse(report.ok)
+        self.assertEqual(report.entry, forged)
+        self.assertIn("claim chain position", report.reason)
+
+    def test_a_back_dated_row_inserted_without_the_trigger_is_detected(self):
+        """INSERT is allowed (Odoo writes entries): a row claiming to be three days old is
+        sealed at the head of the chain, and verification names its forged time."""
+        self._entries(2)
+        forged = self._insert_sql(fields.Datetime.now() - timedelta(days=3), "back-dated")
+        report = self.Audit._verify_chain()
+        self.assertFalse(report.ok)
+        self.assertEqual(report.entry, forged)
+        self.assertIn("forged time", report.reason)
+
+    def test_without_a_key_nothing_is_sealed_and_verification_counts_the_waiting(self):
+        logger = "odoo.addons.healthcare_integration_base.models.hc_integration_audit"
+        with patch.dict(os.environ, {"HC_AUDIT_KEY": ""}), mute_logger(logger):
+            self._entries(3)
+            report = self.Audit._verify_chain()
+            action = self.Audit.action_verify_chain()
+        self.assertTrue(report.ok, report.reason)
+        self.assertGreaterEqual(report.unsealed, 3)
+        self.assertEqual(action["params"]["type"], "warning")
+        self.assertIn("not sealed", action["params"]["message"])
+        # once a key is configured, the waiting entries are sealed and verified
+        report = self.Audit._verify_chain()
+        self.assertTrue(report.ok, report.reason)
+        self.assertEqual(report.unsealed, 0)
+
+    def test_rotation_new_key_first_old_keys_still_verify(self):
+        old_entries = self._entries(2)
+        new_key = "a-new-audit-key-after-rotation"
+        with patch.dict(os.environ, {"HC_AUDIT_KEY": f"{new_key},{TEST_AUDIT_KEY}"}):
+            new_entries = self._entries(2)
+            report = self.Audit._verify_chain()
+        self.assertTrue(report.ok, report.reason)
+        self.assertEqual(
+            set(new_entries.mapped("seal_key_id")), {audit_chain.key_id(new_key.encode())}
+        )
+        self.assertNotEqual(old_entries[0].seal_key_id, new_entries[0].seal_key_id)
+        with patch.dict(os.environ, {"HC_AUDIT_KEY": new_key}):
+            report = self.Audit._verify_chain()
+        self.assertFalse(report.ok)
+        self.assertIn("not configured", report.reason)
+
+    def test_a_short_key_is_refused(self):
+        self._entries(1)
+        with patch.dict(os.environ, {"HC_AUDIT_KEY": "short"}), self.assertRaises(UserError):
+            self.Audit._seal()
