@@ -182,4 +182,8 @@ class HcIntegrationBackend(models.Model):
         purchase_group = self.env.ref("purchase.group_purchase_manager", raise_if_not_found=False)
         buyer = self.env.ref("healthcare_hr_sync.demo_mapping_role_buyer", raise_if_not_found=False)
         if purchase_group and buyer:
+            # approver rights are beyond the default "user level" allow-list: the demo's
+            # Settings administrator adds them to the groups roles may grant
+            Mapping = self.env["hc.integration.mapping"]
+            Mapping._hc_set_grantable_groups(Mapping._hc_grantable_groups() | purchase_group)
             buyer.group_ids = [(4, purchase_group.id)]

@@ -18,3 +18,4 @@ from . import test_phi_scan
 from . import test_email_two_lanes
 from . import test_lifecycle_dates
 from . import test_leaver_open_work
+from . import test_role_grants

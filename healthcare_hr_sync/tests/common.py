@@ -91,6 +91,9 @@ class HrSyncCase(TransactionCase):
         cls.group_buyer = cls.env["res.groups"].create({"name": "Test buyers"})
         cls.group_approver = cls.env.ref("hr.group_hr_user")
         cls.group_staff = cls.env.ref("base.group_user")
+        # a custom group is outside the default allow-list of groups roles may grant
+        Mapping = cls.env["hc.integration.mapping"]
+        Mapping._hc_set_grantable_groups(Mapping._hc_grantable_groups() | cls.group_buyer)
 
     @classmethod
     def _setup_mappings(cls):

@@ -81,6 +81,7 @@ class TestUserProvisioning(HrSyncCase):
         )
         user = self.employee("E405").user_id
         extra = self.env["res.groups"].create({"name": "Purchasing reports"})
+        self.Mapping._hc_set_grantable_groups(self.Mapping._hc_grantable_groups() | extra)
         role = self.Mapping.search(
             [
                 ("backend_id", "=", self.backend.id),

@@ -10,6 +10,7 @@ from . import hc_integration_handler
 from . import hc_integration_handler_sample
 from . import hc_integration_flow
 from . import hc_integration_mapping
+from . import hc_integration_mapping_role
 from . import hc_integration_binding
 
 # the queue: messages, the processor that applies them, exceptions for people

@@ -46,6 +46,20 @@ class ResConfigSettings(models.TransientModel):
     hc_metrics_token_set = fields.Boolean(
         string="Metrics token set", compute="_compute_hc_metrics_token"
     )
+    hc_role_grantable_group_ids = fields.Many2many(
+        "res.groups",
+        relation="hc_settings_role_grantable_group_rel",
+        string="Groups roles may grant",
+        help="The only access groups that role mappings may give to synced users. "
+        "Administrator rights (Settings, Access Rights, or any group implying them) never.",
+    )
+
+    @api.model
+    def get_values(self):
+        values = super().get_values()
+        grantable = self.env["hc.integration.mapping"]._hc_grantable_groups()
+        values["hc_role_grantable_group_ids"] = [(6, 0, grantable.ids)]
+        return values
 
     def _compute_hc_metrics_token(self):
         token_set = self.env["hc.integration.metrics"]._hc_metrics_token_set()
@@ -69,6 +83,9 @@ class ResConfigSettings(models.TransientModel):
         result = super().set_values()
         if self.env.user.has_group("base.group_system"):
             self.env["hc.integration.processor"].sudo()._sync_lanes(self.hc_processor_lanes or 1)
+            self.env["hc.integration.mapping"]._hc_set_grantable_groups(
+                self.hc_role_grantable_group_ids
+            )
             self.env["hc.integration.audit"]._log("config.settings", "integration settings saved")
         return result
 

@@ -22,3 +22,6 @@ from . import test_security
 from . import test_ui
 from . import test_cron_round
 from . import test_metrics_buckets
+from . import test_engine_fields_guard
+from . import test_role_grants
+from . import test_company_rules

@@ -126,7 +126,7 @@ class TestMappings(IntegrationCase):
             row.state = "mapped"
 
     def test_role_maps_to_groups(self):
-        group = self.env.ref("base.group_partner_manager")
+        group = self.env.ref("healthcare_integration_base.group_integration_user")
         row = self.Mapping.create(
             {"mapping_type": "role", "external_code": "buyer", "group_ids": [(6, 0, group.ids)]}
         )
