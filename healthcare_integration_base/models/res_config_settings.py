@@ -3,6 +3,8 @@ import os
 from odoo import api, fields, models
 from odoo.tools import config
 
+from .hc_integration_audit import KEY_CONFIG_OPTION as AUDIT_KEY_CONFIG_OPTION
+from .hc_integration_audit import KEY_ENV_VAR as AUDIT_KEY_ENV_VAR
 from .hc_integration_secret import KEY_CONFIG_OPTION, KEY_ENV_VAR
 
 
@@ -34,6 +36,9 @@ class ResConfigSettings(models.TransientModel):
     )
     hc_key_configured = fields.Boolean(
         string="Encryption key configured", compute="_compute_hc_key_configured"
+    )
+    hc_audit_key_configured = fields.Boolean(
+        string="Audit key configured", compute="_compute_hc_key_configured"
     )
     # Metrics endpoint token: write-only, only its SHA-256 is kept (hc.integration.metrics)
     hc_metrics_token = fields.Char(
@@ -76,8 +81,10 @@ class ResConfigSettings(models.TransientModel):
     @api.depends("company_id")
     def _compute_hc_key_configured(self):
         configured = bool(os.environ.get(KEY_ENV_VAR) or config.get(KEY_CONFIG_OPTION))
+        audit_key = bool(os.environ.get(AUDIT_KEY_ENV_VAR) or config.get(AUDIT_KEY_CONFIG_OPTION))
         for settings in self:
             settings.hc_key_configured = configured
+            settings.hc_audit_key_configured = audit_key
 
     def set_values(self):
         result = super().set_values()

@@ -45,6 +45,8 @@ BASE_ADDON = "healthcare_integration_base"
 PYTHON = sys.executable
 #: The demo-only key of the Makefile, used when HC_INTEGRATION_KEY is not set.
 DEMO_INTEGRATION_KEY = "ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q="
+#: The demo-only audit chain key of the Makefile, used when HC_AUDIT_KEY is not set.
+DEMO_AUDIT_KEY = "demo-only-audit-key-do-not-use-in-production"
 SAMPLE_HANDLER = "hc.integration.handler.sample"
 #: Odoo ids of the processing crons (lane 1) and the maintenance cron.
 LANE_CRON_XMLID = ("healthcare_integration_base", "ir_cron_process_queue")
@@ -70,6 +72,10 @@ class HarnessError(RuntimeError):
 
 def integration_key():
     return os.environ.get("HC_INTEGRATION_KEY") or DEMO_INTEGRATION_KEY
+
+
+def audit_key():
+    return os.environ.get("HC_AUDIT_KEY") or DEMO_AUDIT_KEY
 
 
 def unique_name(prefix):
@@ -246,6 +252,7 @@ def wait_for_postgres(timeout=60):
 def _odoo_env():
     env = dict(os.environ)
     env["HC_INTEGRATION_KEY"] = integration_key()
+    env["HC_AUDIT_KEY"] = audit_key()
     # the pytest session's own Odoo settings must not leak into the servers
     for name in ("ODOO_RC", "OPENERP_SERVER", "PYTEST_ADDOPTS"):
         env.pop(name, None)
@@ -350,6 +357,7 @@ class OdooServer:
             "log_level": "info",
             "without_demo": "all",
             "hc_integration_key": integration_key(),
+            "hc_audit_key": audit_key(),
         }
         options.update(self.options)
         lines = ["[options]"] + [f"{key} = {value}" for key, value in options.items()]
