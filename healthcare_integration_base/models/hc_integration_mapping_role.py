@@ -45,11 +45,14 @@ class HcIntegrationMapping(models.Model):
 
     @api.model
     def _hc_default_grantable_groups(self):
-        """Internal user plus the lowest ("user") level of every installed application."""
+        """Internal user plus the lowest ("user") level of every installed application
+        whose access levels form a ladder (an application with a single group has no user
+        level: that group is often its administrator)."""
         groups = self.env.ref("base.group_user")
         by_application = self.env["res.groups"].sudo().get_groups_by_application()
         for app, kind, app_groups, _category in by_application:
-            if kind == "selection" and app.xml_id != "base.module_category_user_type":
+            ladder = kind == "selection" and len(app_groups) > 1
+            if ladder and app.xml_id != "base.module_category_user_type":
                 groups |= app_groups[:1]
         return groups.filtered(lambda g: not g.share)
 
