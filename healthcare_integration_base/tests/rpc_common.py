@@ -7,6 +7,9 @@ from odoo.tools import mute_logger
 
 from .http_common import WebhookHttpCase
 
+#: odoo.addons.base.controllers.rpc: fault codes of /xmlrpc/object
+FAULT_CODES = {"AccessError": 4}
+
 
 class RpcCase(WebhookHttpCase):
     """A resolver owning the flow, and an Integration Manager, reachable over XML-RPC."""
@@ -37,6 +40,10 @@ class RpcCase(WebhookHttpCase):
         self.assertTrue(uid)
         return self.xmlrpc_object.execute_kw(db, uid, user.login, model, method, args, kwargs)
 
-    def assertRpcRefused(self, user, model, method, *args, match="", **kwargs):
-        with mute_logger("odoo.http"), self.assertRaisesRegex(xmlrpc.client.Fault, match):
+    def assertRpcRefused(self, user, model, method, *args, match="", error=None, **kwargs):
+        """The call fails with a fault matching ``match`` (and, when ``error`` is
+        ``"AccessError"``, with the XML-RPC fault code of an AccessError)."""
+        with mute_logger("odoo.http"), self.assertRaisesRegex(xmlrpc.client.Fault, match) as cm:
             self.rpc(user, model, method, *args, **kwargs)
+        if error:
+            self.assertEqual(cm.exception.faultCode, FAULT_CODES[error])

@@ -66,6 +66,7 @@ class TestEngineFieldsGuard(RpcCase):
                         values,
                         context={"hc_engine": True},
                         match="through their actions only",
+                        error="AccessError",
                     )
         self.exception.invalidate_recordset()
         self.assertEqual(self.exception.message_id, self.message)
@@ -83,6 +84,7 @@ class TestEngineFieldsGuard(RpcCase):
                         [self.message.id],
                         {name: value},
                         match="integration engine only",
+                        error="AccessError",
                     )
         self.message.invalidate_recordset()
         self.assertEqual(self.message.state, "exception")

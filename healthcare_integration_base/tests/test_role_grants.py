@@ -43,6 +43,7 @@ class TestRoleGrants(RpcCase):
                     [self.role.id],
                     values,
                     match="Only Integration Managers",
+                    error="AccessError",
                 )
         self.assertRpcRefused(
             self.resolver,
@@ -54,6 +55,7 @@ class TestRoleGrants(RpcCase):
                 "group_ids": [(6, 0, self.group_user.ids)],
             },
             match="Only Integration Managers",
+            error="AccessError",
         )
         self.role.invalidate_recordset()
         self.assertEqual(self.role.group_ids, self.group_user)
