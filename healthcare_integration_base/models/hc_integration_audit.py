@@ -35,6 +35,8 @@ KEY_CONFIG_OPTION = "hc_audit_key"
 #: that commits late is sealed after younger entries) or ahead of the clock.
 TIME_TOLERANCE = timedelta(hours=1)
 
+_NO_KEY_WARNED = set()  # warn once per process that entries wait for a key, then debug
+
 #: Outcome of a verification; ``entry`` is the first broken entry (or empty).
 ChainReport = namedtuple("ChainReport", "ok entry reason checked unsealed")
 
@@ -253,13 +255,20 @@ class HcIntegrationAudit(models.Model):
         returns 0 and leaves the work to the next run. Without an audit key nothing is
         sealed: the entries wait, and verification counts them.
         """
-        keys = self._audit_keys()
+        try:
+            keys = self._audit_keys()
+        except UserError as error:
+            # the maintenance cron seals after returning leases: it must not fail on this
+            _logger.error("Audit entries are not sealed: %s", error)
+            return 0
         if not keys:
-            _logger.warning(
+            _logger.log(
+                logging.DEBUG if _NO_KEY_WARNED else logging.WARNING,
                 "No audit key (%s or %s): audit entries are not sealed",
                 KEY_ENV_VAR,
                 KEY_CONFIG_OPTION,
             )
+            _NO_KEY_WARNED.add(True)
             return 0
         seal_key_id, key = next(iter(keys.items()))
         cr = self.env.cr

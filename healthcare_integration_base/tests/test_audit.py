@@ -382,6 +382,12 @@ class TestKeyedAuditChain(IntegrationCase):
         self.assertIn("not configured", report.reason)
 
     def test_a_short_key_is_refused(self):
+        """Sealing (in the maintenance cron) logs it and goes on; verification refuses."""
         self._entries(1)
-        with patch.dict(os.environ, {"HC_AUDIT_KEY": "short"}), self.assertRaises(UserError):
-            self.Audit._seal()
+        logger = "odoo.addons.healthcare_integration_base.models.hc_integration_audit"
+        with patch.dict(os.environ, {"HC_AUDIT_KEY": "short"}):
+            self.Audit._log("test.keyed", "waits")
+            with mute_logger(logger):
+                self.assertEqual(self.Audit._seal(), 0)
+                with self.assertRaises(UserError):
+                    self.Audit._verify_chain()
