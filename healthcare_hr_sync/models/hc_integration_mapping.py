@@ -41,6 +41,20 @@ class HcIntegrationMapping(models.Model):
         self.env.registry.clear_cache()
         return result
 
+    @api.model
+    def _hc_set_grantable_groups(self, groups):
+        """A group no longer grantable is taken back from the users holding a role at once."""
+        changed = super()._hc_set_grantable_groups(groups)
+        if changed:
+            employees = (
+                self.env["hr.employee"]
+                .sudo()
+                .with_context(active_test=False)
+                .search([("hc_role_mapping_ids", "!=", False)])
+            )
+            employees._hc_hr_sync_access()
+        return changed
+
     def write(self, vals):
         """A role's groups changed: bring the users holding that role in line at once."""
         result = super().write(vals)

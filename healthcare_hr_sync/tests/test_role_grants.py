@@ -41,7 +41,7 @@ class TestRoleGrantsApplied(HrSyncCase):
             self.Audit.search([("action", "=", "mapping.role_refused"), ("res_id", "=", role.id)])
         )
 
-    def test_a_group_removed_from_the_allow_list_is_taken_back_at_the_next_sync(self):
+    def test_a_group_removed_from_the_allow_list_is_taken_back_at_once(self):
         self.send_and_process(
             "employee_upsert", self.upsert_event("E481", job_code="CLERK", roles=["buyer"])
         )
@@ -50,5 +50,4 @@ class TestRoleGrantsApplied(HrSyncCase):
         self.Mapping._hc_set_grantable_groups(
             self.Mapping._hc_grantable_groups() - self.group_buyer
         )
-        employee._hc_hr_sync_access()
         self.assertNotIn(self.group_buyer, employee.user_id.groups_id)

@@ -69,7 +69,8 @@ class HcIntegrationMapping(models.Model):
 
     @api.model
     def _hc_set_grantable_groups(self, groups):
-        """Replace the allow-list (Settings administrators; administrator rights refused)."""
+        """Replace the allow-list (Settings administrators; administrator rights refused).
+        Returns whether it changed."""
         if not (self.env.su or self.env.user.has_group("base.group_system")):
             raise AccessError(self.env._("Only Settings administrators keep this list."))
         refused = self._hc_admin_groups(groups)
@@ -82,7 +83,7 @@ class HcIntegrationMapping(models.Model):
             )
         before = self._hc_grantable_groups()
         if set(before.ids) == set(groups.ids):
-            return
+            return False
         self.env["ir.config_parameter"].sudo().set_param(
             GRANTABLE_PARAM, ",".join(str(i) for i in sorted(groups.ids))
         )
@@ -91,6 +92,7 @@ class HcIntegrationMapping(models.Model):
             "config.role_groups",
             f"groups roles may grant: {_names(before)} → {_names(groups)}",
         )
+        return True
 
     # ------------------------------------------------------------------------------------
     # Checks at write time
