@@ -105,6 +105,7 @@ class HcIntegrationAudit(models.Model):
                 last_hash varchar NOT NULL
             );
             INSERT INTO hc_integration_audit_seal VALUES (1, 0, '') ON CONFLICT DO NOTHING;
+            ALTER TABLE hc_integration_audit_seal ADD COLUMN IF NOT EXISTS head_mac varchar;
 
             CREATE OR REPLACE FUNCTION hc_integration_audit_guard() RETURNS trigger AS $$
             BEGIN
@@ -302,8 +303,9 @@ class HcIntegrationAudit(models.Model):
             updates,
         )
         cr.execute(
-            "UPDATE hc_integration_audit_seal SET last_seq = %s, last_hash = %s WHERE id = 1",
-            (last_seq, last_hash),
+            "UPDATE hc_integration_audit_seal SET last_seq = %s, last_hash = %s, head_mac = %s "
+            "WHERE id = 1",
+            (last_seq, last_hash, audit_chain.head_mac(key, last_seq, last_hash)),
         )
         self.invalidate_model(["seal_seq", "prev_hash", "hash", "seal_key_id"])
         return len(rows)
@@ -318,11 +320,13 @@ class HcIntegrationAudit(models.Model):
         self._seal()
         keys = self._audit_keys()
         cr = self.env.cr
-        cr.execute("SELECT last_seq, last_hash FROM hc_integration_audit_seal WHERE id = 1")
-        head_seq, head_hash = cr.fetchone()
+        cr.execute(
+            "SELECT last_seq, last_hash, head_mac FROM hc_integration_audit_seal WHERE id = 1"
+        )
+        head_seq, head_hash, head_seal = cr.fetchone()
         cr.execute("SELECT count(*) FROM hc_integration_audit WHERE hash IS NULL")
         unsealed = cr.fetchone()[0]
-        walk = {"seq": 0, "id": 0, "prev": "", "latest": None, "checked": 0}
+        walk = {"seq": 0, "id": 0, "prev": "", "key_id": None, "latest": None, "checked": 0}
         columns = ", ".join(HASHED_FIELDS + ("company_id",))
         while True:
             cr.execute(
@@ -342,6 +346,10 @@ class HcIntegrationAudit(models.Model):
                 break
         if walk["seq"] != head_seq or walk["prev"] != head_hash:
             reason = "the latest entries of the chain are missing (deleted?)"
+            return ChainReport(False, self.browse(), reason, walk["checked"], unsealed)
+        key = keys.get(walk["key_id"])
+        if head_seq and not (key and audit_chain.head_mac(key, head_seq, head_hash) == head_seal):
+            reason = "the head of the chain was moved back (latest entries deleted?)"
             return ChainReport(False, self.browse(), reason, walk["checked"], unsealed)
         return ChainReport(True, self.browse(), "", walk["checked"], unsealed)
 
@@ -375,6 +383,7 @@ class HcIntegrationAudit(models.Model):
             seq=seq,
             id=entry_id,
             prev=entry_hash,
+            key_id=seal_key_id,
             latest=max(walk["latest"] or timestamp, timestamp),
             checked=walk["checked"] + 1,
         )

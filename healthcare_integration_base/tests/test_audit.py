@@ -340,6 +340,26 @@ class TestKeyedAuditChain(IntegrationCase):
         self.assertEqual(report.entry, forged)
         self.assertIn("claim chain position", report.reason)
 
+    def test_deleted_latest_entries_with_the_head_moved_back_are_detected(self):
+        entries = self._entries(3)
+        last, before_last = entries[-1], entries[-2]
+        self.env.flush_all()
+        cr = self.env.cr
+        cr.execute(
+            "ALTER TABLE hc_integration_audit DISABLE TRIGGER hc_integration_audit_append_only"
+        )
+        cr.execute("DELETE FROM hc_integration_audit WHERE id = %s", [last.id])
+        cr.execute(
+            "ALTER TABLE hc_integration_audit ENABLE TRIGGER hc_integration_audit_append_only"
+        )
+        cr.execute(
+            "UPDATE hc_integration_audit_seal SET last_seq = %s, last_hash = %s WHERE id = 1",
+            (before_last.seal_seq, before_last.hash),
+        )
+        report = self.Audit._verify_chain()
+        self.assertFalse(report.ok)
+        self.assertIn("head of the chain was moved back", report.reason)
+
     def test_a_back_dated_row_inserted_without_the_trigger_is_detected(self):
         """INSERT is allowed (Odoo writes entries): a row claiming to be three days old is
         sealed at the head of the chain, and verification names its forged time."""

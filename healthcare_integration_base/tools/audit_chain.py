@@ -44,3 +44,10 @@ def seal_hash(key, position, prev_hash, content_hash):
     previous entry and the content (which holds the entry's time)."""
     message = f"{position}:{prev_hash}:{content_hash}".encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def head_mac(key, position, last_hash):
+    """Seal of the chain's head, so that deleting the latest entries and moving the head
+    back to an earlier entry cannot go unnoticed."""
+    message = f"head:{position}:{last_hash}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
