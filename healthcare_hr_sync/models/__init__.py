@@ -32,3 +32,9 @@ from . import res_company_payroll
 from . import res_config_settings_payroll
 from . import hc_integration_flow_fhir
 from . import hc_hr_handler_credential_fhir
+from . import hc_hr_scim_backend
+from . import hc_hr_scim_user
+from . import hc_hr_scim
+from . import hc_hr_scim_write
+from . import hc_hr_scim_employee
+from . import hc_hr_handler_scim_employee
