@@ -16,7 +16,8 @@ HC_TEST_HTTP_PORT ?= 8169
 HC_INTEGRATION_KEY ?= ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q=
 HC_DEMO_WEBHOOK_SECRET ?= whsec_ZGVtby13ZWJob29rLXNlY3JldC1jaGFuZ2UtbWUtISE=
 HC_AUDIT_KEY ?= demo-only-audit-key-do-not-use-in-production
-export HC_INTEGRATION_KEY HC_DEMO_WEBHOOK_SECRET HC_AUDIT_KEY
+HC_DEMO_SCIM_TOKEN ?= demo-scim-token-change-me
+export HC_INTEGRATION_KEY HC_DEMO_WEBHOOK_SECRET HC_AUDIT_KEY HC_DEMO_SCIM_TOKEN
 
 ADDONS := healthcare_integration_base,healthcare_hr_sync,healthcare_rcm_sync
 comma := ,

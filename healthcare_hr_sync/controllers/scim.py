@@ -4,7 +4,7 @@ backend by its bearer token and answers a resource, a list or a SCIM error docum
 
 import json
 
-from odoo import http
+from odoo import SUPERUSER_ID, http
 from odoo.http import request
 
 SCIM_CONTENT_TYPE = "application/scim+json; charset=utf-8"
@@ -23,7 +23,9 @@ class HealthcareScimController(http.Controller):
     def scim(self, subpath="", **kwargs):
         httprequest = request.httprequest
         params = {key: values[-1] for key, values in httprequest.args.lists()}
-        status, body, headers = request.env["hc.hr.scim"].sudo()._hc_scim_dispatch(
+        # no session on this route: the service runs as the system, audited as the backend
+        service = request.env(user=SUPERUSER_ID)["hc.hr.scim"]
+        status, body, headers = service._hc_scim_dispatch(
             httprequest.method,
             subpath,
             params,

@@ -19,3 +19,4 @@ from . import test_email_two_lanes
 from . import test_lifecycle_dates
 from . import test_leaver_open_work
 from . import test_role_grants
+from . import test_scim_compliance

@@ -102,7 +102,8 @@ def _apply_path(resource, op, path, value):
             resource.pop(ENTERPRISE_USER, None)
         elif isinstance(value, dict):
             for key, item in value.items():
-                _apply_path(resource, op, f"{ENTERPRISE_USER}:{key}", item)
+                if key.lower() != "schemas":
+                    _apply_path(resource, op, f"{ENTERPRISE_USER}:{key}", item)
         return
     container = _container(resource, schema, create=op != "remove")
     if tree is not None:
@@ -135,7 +136,8 @@ def apply_patch(resource, body):
             raise ScimError(400, "A remove operation needs a path.", "noTarget")
         elif isinstance(value, dict):
             for key, item in value.items():
-                _apply_path(result, op, key, item)
+                if key.lower() != "schemas":
+                    _apply_path(result, op, key, item)
         else:
             raise ScimError(400, "An operation without path needs an object value.", "invalidValue")
     return result
