@@ -20,3 +20,4 @@ from . import test_lifecycle_dates
 from . import test_leaver_open_work
 from . import test_role_grants
 from . import test_scim_compliance
+from . import test_scim_http
