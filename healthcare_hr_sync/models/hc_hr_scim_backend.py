@@ -101,7 +101,9 @@ class HcIntegrationBackend(models.Model):
         flows = self.env["hc.integration.flow"].sudo().with_context(active_test=False)
         flow = flows.search([("backend_id", "=", self.id), ("code", "=", "scim_employee")])
         if not flow:
-            flow = self._hc_ensure_flows([dict(SCIM_EMPLOYEE_FLOW_SPEC)], self.env.ref(HR_GROUP_XMLID))
+            flow = self._hc_ensure_flows(
+                [dict(SCIM_EMPLOYEE_FLOW_SPEC)], self.env.ref(HR_GROUP_XMLID)
+            )
         return flow if flow.active else None
 
     def action_hc_scim_view_users(self):

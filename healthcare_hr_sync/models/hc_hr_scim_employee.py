@@ -1,7 +1,10 @@
 from odoo import api, fields, models
 
 from ..tools.scim_filter import ScimError
-from .hc_hr_scim_write import HRIS_OWNED
+from .hr_employee import EMPLOYEE_TYPE
+
+#: Enterprise attributes the HRIS owns on an employee synced from an HRIS.
+HRIS_OWNED = ("employeeNumber", "costCenter", "department", "manager")
 
 #: enterprise attribute → ``hc.hr.scim.user`` field (employees not synced from an HRIS)
 ENTERPRISE_FIELDS = (
@@ -12,7 +15,7 @@ ENTERPRISE_FIELDS = (
 )
 
 
-class HcHrScim(models.AbstractModel):
+class HcHrScimEmployee(models.AbstractModel):
     """The employee side of SCIM users (enterprise extension).
 
     ``employeeNumber`` naming an employee an HRIS syncs links the account to that
@@ -22,7 +25,8 @@ class HcHrScim(models.AbstractModel):
     mapping and exception), bindings and waits (a manager not synced yet) as the HRIS's.
     """
 
-    _inherit = "hc.hr.scim"
+    _name = "hc.hr.scim.employee"
+    _description = "SCIM users' employees"
 
     @api.model
     def _hc_scim_apply_enterprise(self, backend, record, enterprise, created=False):
@@ -41,7 +45,7 @@ class HcHrScim(models.AbstractModel):
         values = {name: enterprise.get(key) or False for key, name in ENTERPRISE_FIELDS}
         if values["manager_scim_id"] == record.scim_id:
             raise ScimError(400, "A user cannot be their own manager.", "invalidValue")
-        changed = self._hc_scim_changed(record, values)
+        changed = self.env["hc.hr.scim"]._hc_scim_changed(record, values)
         if changed:
             record.write(changed)
         if created:
@@ -58,7 +62,7 @@ class HcHrScim(models.AbstractModel):
         if not employee.user_id:
             employee._hc_hr_sync_env().write({"user_id": record.user_id.id})
         record.write({"employee_id": employee.id, "hris_linked": True})
-        self._hc_scim_audit(
+        self.env["hc.hr.scim"]._hc_scim_audit(
             backend, record, "scim.user.linked", f"linked to HRIS employee #{employee.id}"
         )
 
@@ -82,7 +86,7 @@ class HcHrScim(models.AbstractModel):
                 "The HRIS owns these attributes of this employee: " + ", ".join(foreign) + ".",
                 "mutability",
             )
-        self._hc_scim_audit(
+        self.env["hc.hr.scim"]._hc_scim_audit(
             backend, record, "scim.user.ignored", "HRIS-owned ignored: " + ", ".join(foreign)
         )
 
@@ -103,13 +107,35 @@ class HcHrScim(models.AbstractModel):
                 "external_id": record.scim_id,
                 "first_name": first,
                 "last_name": record.family_name or "",
-                "work_email": self._hc_scim_primary_email(record.emails) or "",
+                "work_email": self.env["hc.hr.scim"]._hc_scim_primary_email(record.emails) or "",
                 "department_code": record.department or "",
                 "cost_center_code": record.cost_center or "",
                 "manager_external_id": record.manager_scim_id or "",
             },
         }
-        message, _status = self.env["hc.integration.message"].sudo()._hc_enqueue(
-            flow, payload, external_id=f"scim:{record.scim_id}:{record.version}"
+        message, _status = (
+            self.env["hc.integration.message"]
+            .sudo()
+            ._hc_enqueue(flow, payload, external_id=f"scim:{record.scim_id}:{record.version}")
         )
         return message
+
+    @api.model
+    def _hc_scim_hris_employee(self, backend, number):
+        """The employee an HRIS of the backend's company syncs under ``number``."""
+        if not number:
+            return self.env["hr.employee"]
+        binding = (
+            self.env["hc.integration.binding"]
+            .sudo()
+            .search(
+                [
+                    ("external_type", "=", EMPLOYEE_TYPE),
+                    ("external_id", "=", number),
+                    ("backend_id.backend_type", "=", "hris"),
+                    ("backend_id.company_id", "=", backend.company_id.id),
+                ],
+                limit=1,
+            )
+        )
+        return binding.record if binding else self.env["hr.employee"]

@@ -79,13 +79,17 @@ class HcHrScimUser(models.Model):
         the platform sent."""
         if self.hris_linked and self.employee_id:
             employee = self.employee_id.sudo()
-            manager = self.search(
-                [
-                    ("backend_id", "=", self.backend_id.id),
-                    ("employee_id", "=", employee.parent_id.id),
-                ],
-                limit=1,
-            ) if employee.parent_id else self.browse()
+            manager = (
+                self.search(
+                    [
+                        ("backend_id", "=", self.backend_id.id),
+                        ("employee_id", "=", employee.parent_id.id),
+                    ],
+                    limit=1,
+                )
+                if employee.parent_id
+                else self.browse()
+            )
             values = {
                 "employeeNumber": employee.hc_external_id,
                 "department": employee.department_id.name,

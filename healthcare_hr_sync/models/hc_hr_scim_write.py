@@ -1,13 +1,9 @@
-from odoo import api, fields, models
+from odoo import api, models
 
 from ..tools.scim_filter import ENTERPRISE_USER, ScimError, get_ci
 from ..tools.scim_patch import apply_patch
 from .hc_hr_scim_user import SCIM_USER_TYPE
 from .hc_hr_sync import _ilike_escape
-from .hr_employee import EMPLOYEE_TYPE
-
-#: Enterprise attributes the HRIS owns on an employee synced from an HRIS.
-HRIS_OWNED = ("employeeNumber", "costCenter", "department", "manager")
 
 
 def _as_bool(value, name):
@@ -108,11 +104,15 @@ class HcHrScim(models.AbstractModel):
         values, active, enterprise = self._hc_scim_values(body)
         self._hc_scim_check_unique(values["user_name"])
         user = self._hc_scim_new_user(backend, values, active is not False)
-        record = self.env["hc.hr.scim.user"].sudo().create(
-            dict(values, backend_id=backend.id, user_id=user.id)
+        record = (
+            self.env["hc.hr.scim.user"]
+            .sudo()
+            .create(dict(values, backend_id=backend.id, user_id=user.id))
         )
         self.env["hc.integration.binding"]._bind(backend, SCIM_USER_TYPE, record.scim_id, user)
-        self._hc_scim_apply_enterprise(backend, record, enterprise, created=True)
+        self.env["hc.hr.scim.employee"]._hc_scim_apply_enterprise(
+            backend, record, enterprise, created=True
+        )
         self._hc_scim_audit(backend, record, "scim.user.created", f"created, user #{user.id}")
         resource = record._hc_scim_resource(base_url)
         return 201, resource, {"Location": resource["meta"]["location"], "ETag": record.etag}
@@ -124,7 +124,9 @@ class HcHrScim(models.AbstractModel):
             self._hc_scim_check_unique(values["user_name"], record.user_id)
         if active is None and not patched and backend.scim_put_without_active == "keep":
             active = record.user_id.active  # Okta's PUT omits 'active': not a deactivation
-        enterprise = self._hc_scim_apply_enterprise(backend, record, enterprise or {})
+        enterprise = self.env["hc.hr.scim.employee"]._hc_scim_apply_enterprise(
+            backend, record, enterprise or {}
+        )
         changed = self._hc_scim_changed(record, values)
         if changed:
             record.write(dict(changed, version=record.version + 1))
@@ -133,11 +135,12 @@ class HcHrScim(models.AbstractModel):
         if changed or enterprise:
             if not changed:
                 record.version += 1
-            self._hc_scim_queue_employee(backend, record)
+            self.env["hc.hr.scim.employee"]._hc_scim_queue_employee(backend, record)
             self._hc_scim_audit(
-                backend, record, "scim.user.updated", "updated: " + ", ".join(
-                    sorted(set(changed) | set(enterprise))
-                )
+                backend,
+                record,
+                "scim.user.updated",
+                "updated: " + ", ".join(sorted(set(changed) | set(enterprise))),
             )
         return 200, record._hc_scim_resource(base_url), self._etag(record)
 
@@ -221,7 +224,9 @@ class HcHrScim(models.AbstractModel):
         """Login, name and e-mail of the account follow the platform (it owns them)."""
         values = {
             "login": record.user_name,
-            "name": self._hc_scim_user_display(record.read(list(self._hc_scim_display_fields()))[0]),
+            "name": self._hc_scim_user_display(
+                record.read(list(self._hc_scim_display_fields()))[0]
+            ),
             "email": self._hc_scim_primary_email(record.emails),
         }
         user = record.user_id.sudo()
@@ -270,23 +275,3 @@ class HcHrScim(models.AbstractModel):
             backend=backend,
             actor_type="backend",
         )
-
-    @api.model
-    def _hc_scim_now(self):
-        return fields.Datetime.now()
-
-    @api.model
-    def _hc_scim_hris_employee(self, backend, number):
-        """The employee an HRIS of the backend's company syncs under ``number``."""
-        if not number:
-            return self.env["hr.employee"]
-        binding = self.env["hc.integration.binding"].sudo().search(
-            [
-                ("external_type", "=", EMPLOYEE_TYPE),
-                ("external_id", "=", number),
-                ("backend_id.backend_type", "=", "hris"),
-                ("backend_id.company_id", "=", backend.company_id.id),
-            ],
-            limit=1,
-        )
-        return binding.record if binding else self.env["hr.employee"]

@@ -17,7 +17,9 @@ class TestScimHttp(ScimCase):
         for token in (None, "wrong-token", TOKEN + "x"):
             response = self.scim("GET", "/Users", token=token)
             self.assertEqual(response.status_code, 401)
-            self.assertEqual(response.headers["Content-Type"].split(";")[0], "application/scim+json")
+            self.assertEqual(
+                response.headers["Content-Type"].split(";")[0], "application/scim+json"
+            )
             self.assertEqual(response.json()["status"], "401")
             self.assertIn("Bearer", response.headers.get("WWW-Authenticate", ""))
         other = self.env["hc.integration.backend"].create(
@@ -29,8 +31,10 @@ class TestScimHttp(ScimCase):
     def test_token_is_write_only_and_encrypted(self):
         self.assertFalse(self.backend.scim_token)
         self.assertTrue(self.backend.scim_token_is_set)
-        stored = self.env["hc.integration.secret"].sudo().search(
-            [("res_model", "=", self.backend._name), ("res_id", "=", self.backend.id)]
+        stored = (
+            self.env["hc.integration.secret"]
+            .sudo()
+            .search([("res_model", "=", self.backend._name), ("res_id", "=", self.backend.id)])
         )
         self.assertTrue(stored)
         self.assertNotIn(TOKEN, str(stored.read()))
@@ -78,7 +82,9 @@ class TestScimHttp(ScimCase):
         duplicate = self.scim("POST", "/Users", {"userName": "NEW.Nurse@example.org"})
         self.assertEqual(duplicate.status_code, 409)
         self.assertEqual(duplicate.json()["scimType"], "uniqueness")
-        existing_login = self.scim("POST", "/Users", {"userName": self.env.ref("base.user_admin").login})
+        existing_login = self.scim(
+            "POST", "/Users", {"userName": self.env.ref("base.user_admin").login}
+        )
         self.assertEqual(existing_login.status_code, 409)
 
     def test_stale_if_match_is_412(self):
@@ -146,7 +152,9 @@ class TestScimHttp(ScimCase):
             names = sorted(r["userName"] for r in response.json()["Resources"])
             self.assertEqual(names, expected, expression)
         page = self.scim("GET", "/Users?startIndex=2&count=1&attributes=userName").json()
-        self.assertEqual((page["totalResults"], page["startIndex"], page["itemsPerPage"]), (3, 2, 1))
+        self.assertEqual(
+            (page["totalResults"], page["startIndex"], page["itemsPerPage"]), (3, 2, 1)
+        )
         self.assertEqual(set(page["Resources"][0]), {"schemas", "id", "userName"})
         excluded = self.scim("GET", f"/Users/{alice['id']}?excludedAttributes=emails,name").json()
         self.assertNotIn("emails", excluded)
@@ -169,7 +177,9 @@ class TestScimHttp(ScimCase):
         self.assertEqual(response.status_code, 200, response.text)
         body = response.json()
         self.assertIs(body["active"], False)
-        self.assertEqual(body["emails"], [{"value": "e2@example.org", "type": "work", "primary": True}])
+        self.assertEqual(
+            body["emails"], [{"value": "e2@example.org", "type": "work", "primary": True}]
+        )
         self.assertEqual((body["displayName"], body["name"]["givenName"]), ("Entra User", "En"))
         user = self.scim_user(created["id"]).user_id
         self.assertFalse(user.active)
@@ -202,21 +212,35 @@ class TestScimHttp(ScimCase):
         user.password = "Leaver-pass-123"
         self.env["res.users.apikeys"].with_user(user).sudo()._generate(None, "scim key", None)
         session = self.authenticate("leaver@example.org", "Leaver-pass-123")
-        self.assertEqual(self.url_open("/web/session/get_session_info", data="{}", headers={
-            "Content-Type": "application/json"}).json()["result"]["uid"], user.id)
+        self.assertEqual(
+            self.url_open(
+                "/web/session/get_session_info",
+                data="{}",
+                headers={"Content-Type": "application/json"},
+            ).json()["result"]["uid"],
+            user.id,
+        )
         response = self.scim(
-            "PATCH", f"/Users/{created['id']}", patch_body({"op": "replace", "path": "active", "value": False})
+            "PATCH",
+            f"/Users/{created['id']}",
+            patch_body({"op": "replace", "path": "active", "value": False}),
         )
         self.assertEqual(response.status_code, 200)
         self.assertFalse(user.active)
         self.assertFalse(self.env["res.users.apikeys"].sudo().search([("user_id", "=", user.id)]))
         self.assertFalse(user._compute_session_token(session.sid) == session.session_token)
-        audit = self.env["hc.integration.audit"].sudo().search(
-            [("backend_id", "=", self.backend.id), ("action", "=", "scim.user.active")]
+        audit = (
+            self.env["hc.integration.audit"]
+            .sudo()
+            .search([("backend_id", "=", self.backend.id), ("action", "=", "scim.user.active")])
         )
         self.assertTrue(audit)
         self.assertFalse(any("leaver" in entry.summary for entry in audit))  # no PHI
-        self.scim("PATCH", f"/Users/{created['id']}", patch_body({"op": "replace", "path": "active", "value": True}))
+        self.scim(
+            "PATCH",
+            f"/Users/{created['id']}",
+            patch_body({"op": "replace", "path": "active", "value": True}),
+        )
         self.assertTrue(user.active)
 
     def test_delete_archives_the_account_per_setting(self):
@@ -239,8 +263,10 @@ class TestScimHttp(ScimCase):
             **{ENTERPRISE: {"employeeNumber": "E-77", "manager": {"value": manager["id"]}}},
         )
         self.assertEqual(report[ENTERPRISE]["manager"]["value"], manager["id"])
-        messages = self.env["hc.integration.message"].sudo().search(
-            [("backend_id", "=", self.backend.id), ("flow_id.code", "=", "scim_employee")]
+        messages = (
+            self.env["hc.integration.message"]
+            .sudo()
+            .search([("backend_id", "=", self.backend.id), ("flow_id.code", "=", "scim_employee")])
         )
         self.assertEqual(len(messages), 2)
         orphan = self.create_user(
@@ -256,8 +282,10 @@ class TestScimHttp(ScimCase):
         self.assertEqual(employee.parent_id, boss.employee_id)
         self.assertEqual(boss.employee_id.user_id, boss.user_id)
         self.assertEqual(set(messages.mapped("state")), {"done"})
-        waiting = self.env["hc.integration.message"].sudo().search(
-            [("backend_id", "=", self.backend.id), ("external_id", "like", orphan["id"])]
+        waiting = (
+            self.env["hc.integration.message"]
+            .sudo()
+            .search([("backend_id", "=", self.backend.id), ("external_id", "like", orphan["id"])])
         )
         self.assertEqual(waiting.state, "waiting")  # a manager not known yet waits, as today
         self.assertFalse(self.scim_user(orphan["id"]).employee_id)
@@ -274,8 +302,12 @@ class TestScimHttp(ScimCase):
         )
         department = self.env["hr.department"].create({"name": "Pharmacy"})
         employee = self.env["hr.employee"].create(
-            {"name": "Synced Person", "department_id": department.id,
-             "hc_backend_id": hris.id, "hc_external_id": "H-1"}
+            {
+                "name": "Synced Person",
+                "department_id": department.id,
+                "hc_backend_id": hris.id,
+                "hc_external_id": "H-1",
+            }
         )
         self.env["hc.integration.binding"]._bind(hris, "employee", "H-1", employee)
         created = self.create_user(

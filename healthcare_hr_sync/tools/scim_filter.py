@@ -186,7 +186,7 @@ def resolve(resource, path):
     multi-valued attributes contribute each of their values."""
     schema, rest = split_schema(path)
     current = [get_ci(resource, schema)] if schema == ENTERPRISE_USER else [resource]
-    for part in (rest.split(".") if rest else []):
+    for part in rest.split(".") if rest else []:
         found = []
         for item in current:
             for element in item if isinstance(item, list) else [item]:

@@ -14,11 +14,32 @@ from .scim_filter import ENTERPRISE_USER, ScimError, matches, parse_path, split_
 #: Attribute names as the schema spells them (lookups are case-insensitive).
 NAMES = {
     name.lower(): name
-    for name in (
-        "schemas id externalId userName name displayName active emails meta familyName "
-        "givenName value type primary employeeNumber costCenter department manager $ref "
-        "created lastModified location version resourceType"
-    ).split()
+    for name in [
+        "schemas",
+        "id",
+        "externalId",
+        "userName",
+        "name",
+        "displayName",
+        "active",
+        "emails",
+        "meta",
+        "familyName",
+        "givenName",
+        "value",
+        "type",
+        "primary",
+        "employeeNumber",
+        "costCenter",
+        "department",
+        "manager",
+        "$ref",
+        "created",
+        "lastModified",
+        "location",
+        "version",
+        "resourceType",
+    ]
 }
 MULTI_VALUED = ("emails",)
 COMPLEX = ("name", "manager", "meta")
