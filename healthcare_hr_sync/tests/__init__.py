@@ -21,3 +21,5 @@ from . import test_leaver_open_work
 from . import test_role_grants
 from . import test_scim_compliance
 from . import test_scim_http
+from . import test_scim_filter
+from . import test_scim_security
