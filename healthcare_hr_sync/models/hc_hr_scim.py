@@ -2,7 +2,10 @@ import json
 import logging
 from pathlib import Path
 
+import psycopg2
+
 from odoo import api, models
+from odoo.exceptions import ValidationError
 from odoo.tools import file_open
 
 from ..tools.scim_filter import CORE_USER, ENTERPRISE_USER, ScimError, matches, parse_filter
@@ -44,6 +47,11 @@ class HcHrScim(models.AbstractModel):
                 )
         except ScimError as error:
             return error.status, error.document(), error.headers
+        except (psycopg2.errors.UniqueViolation, ValidationError):
+            # the same userName created at the same instant by a concurrent request: the
+            # unique indexes decide (details are not echoed: they may name a person)
+            error = ScimError(409, "A user with this userName already exists.", "uniqueness")
+            return 409, error.document(), {}
         except Exception:
             _logger.exception("SCIM %s /%s: unexpected error, answered 500", method, subpath)
             error = ScimError(500, "An unexpected error occurred; it was logged.")

@@ -7,10 +7,10 @@ from xmlrpc.client import Fault
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
-
 from .scim_common import ScimCase
 
 OTHER_TOKEN = "scim-other-platform-token-42"
+
 
 @tagged("post_install", "-at_install")
 class TestScimSecurity(ScimCase):
