@@ -62,6 +62,8 @@ class HcHrScimEmployee(models.AbstractModel):
         if not employee.user_id:
             employee._hc_hr_sync_env().write({"user_id": record.user_id.id})
         record.write({"employee_id": employee.id, "hris_linked": True})
+        # the SCIM id names this employee too: reports provisioned by SCIM find their manager
+        self.env["hc.integration.binding"]._bind(backend, EMPLOYEE_TYPE, record.scim_id, employee)
         self.env["hc.hr.scim"]._hc_scim_audit(
             backend, record, "scim.user.linked", f"linked to HRIS employee #{employee.id}"
         )

@@ -319,6 +319,10 @@ class TestScimHttp(ScimCase):
         self.assertEqual(record.employee_id, employee)
         self.assertEqual(employee.user_id, record.user_id)
         self.assertEqual(created[ENTERPRISE]["department"], "Pharmacy")
+        binding = self.env["hc.integration.binding"]._find_binding(
+            self.backend, "employee", created["id"]
+        )
+        self.assertEqual(binding.record, employee)
         change = patch_body({"op": "replace", "path": f"{ENTERPRISE}:department", "value": "ICU"})
         refused = self.scim("PATCH", f"/Users/{created['id']}", change)
         self.assertEqual(refused.status_code, 400)
