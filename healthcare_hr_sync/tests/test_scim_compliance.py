@@ -2,6 +2,7 @@
 engine) against ``/scim/v2`` over real HTTP: no check may end in an error."""
 
 import logging
+import sys
 
 from odoo.tests import tagged
 
@@ -34,6 +35,7 @@ class TestScimCompliance(ScimCase):
         for result in results:
             counts[result.status.name] = counts.get(result.status.name, 0) + 1
         _logger.info("scim2-tester summary: %s", counts)
+        sys.stdout.write(f"\nscim2-tester summary: {dict(sorted(counts.items()))}\n")
         failures = [
             f"{result.title}: {result.reason}"
             for result in results
