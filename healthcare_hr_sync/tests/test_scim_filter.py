@@ -1,7 +1,7 @@
 """tools/scim_filter.py and tools/scim_patch.py: the filter grammar of RFC 7644
 §3.4.2.2 and PATCH on a resource as a dict, without Odoo."""
 
-from unittest import TestCase
+from odoo.tests import BaseCase
 
 from ..tools.scim_filter import ENTERPRISE_USER, ScimError, matches, parse_filter, parse_path
 from ..tools.scim_patch import apply_patch, project
@@ -22,7 +22,7 @@ RESOURCE = {
 }
 
 
-class TestScimFilter(TestCase):
+class TestScimFilter(BaseCase):
     def check(self, expression, expected):
         self.assertEqual(matches(parse_filter(expression), RESOURCE), expected, expression)
 
@@ -63,7 +63,7 @@ class TestScimFilter(TestCase):
         self.assertEqual(parse_path(f"{ENTERPRISE_USER}:manager")[:2], (ENTERPRISE_USER, "manager"))
 
 
-class TestScimPatch(TestCase):
+class TestScimPatch(BaseCase):
     def test_operations(self):
         patched = apply_patch(
             RESOURCE,
