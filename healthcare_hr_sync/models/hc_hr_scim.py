@@ -18,7 +18,8 @@ SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 RESOURCE_TYPE = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
 SPC = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
 MAX_RESULTS = 500
-SCHEMAS_FILE = Path("healthcare_hr_sync", "schemas", "scim", "schemas.json")
+# Not under schemas/: that folder holds flow schemas, schemas/<event type>/<version>.json.
+SCHEMAS_FILE = Path("healthcare_hr_sync", "data", "scim", "schemas.json")
 
 
 class HcHrScim(models.AbstractModel):
