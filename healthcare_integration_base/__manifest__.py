@@ -22,6 +22,7 @@
         "views/hc_integration_flow_views.xml",
         "views/res_config_settings_views.xml",
         "views/healthcare_integration_base_menus.xml",
+        "views/hc_integration_flow_declarative_views.xml",
         "data/mail_activity_type_data.xml",
         "data/ir_cron_data.xml",
     ],

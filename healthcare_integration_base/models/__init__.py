@@ -9,12 +9,16 @@ from . import hc_integration_backend
 from . import hc_integration_handler
 from . import hc_integration_handler_sample
 from . import hc_integration_flow
+from . import hc_integration_handler_declarative
+from . import hc_integration_flow_declarative
+from . import hc_integration_flow_preview
 from . import hc_integration_mapping
 from . import hc_integration_mapping_role
 from . import hc_integration_binding
 
 # the queue: messages, the processor that applies them, exceptions for people
 from . import hc_integration_message
+from . import hc_integration_message_declarative
 from . import hc_integration_message_link
 from . import hc_integration_linked_mixin
 from . import hc_integration_processor

@@ -5,6 +5,7 @@ from urllib.parse import urljoin
 
 from odoo import api, models
 from odoo.modules.module import get_module_path
+from odoo.tools.misc import file_open
 
 from ..exceptions import MappingError
 
@@ -74,6 +75,17 @@ class HcIntegrationHandler(models.AbstractModel):
         if not flow.event_type or not version or not module:
             return None
         return _schema_path(module, flow.event_type, version)
+
+    @api.model
+    def _hc_schemas(self, flow, versions):
+        """The JSON Schemas (dicts) of ``versions``, for the OpenAPI document."""
+        schemas = []
+        for version in versions:
+            path = self._hc_schema_path(flow, version)
+            if path:
+                with file_open(path, "rb") as schema_file:
+                    schemas.append(json.load(schema_file))
+        return schemas
 
     @api.model
     def _hc_contract_problems(self, flow):

@@ -9,7 +9,6 @@ from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from odoo import SUPERUSER_ID, api, models
 from odoo.exceptions import UserError
 from odoo.modules.module import get_manifest
-from odoo.tools.misc import file_open
 
 from ..exceptions import IngestHookError, ingest_hook
 from ..tools import openapi, standard_webhooks
@@ -494,12 +493,7 @@ class HcIntegrationWebhook(models.AbstractModel):
             except UserError:
                 continue  # handler not installed: the webhook answers 404 anyway
             versions = flow._get_accepted_versions()
-            schemas = []
-            for version in versions:
-                path = handler._hc_schema_path(flow, version)
-                if path:
-                    with file_open(path, "rb") as schema_file:
-                        schemas.append(json.load(schema_file))
+            schemas = handler._hc_schemas(flow, versions)
             described.append(
                 {
                     "backend": flow.backend_id.code,

@@ -1,1 +1,3 @@
 from . import hc_integration_exception_ignore
+from . import hc_integration_flow_preview
+from . import hc_integration_flow_definition
