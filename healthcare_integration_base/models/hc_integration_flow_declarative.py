@@ -12,6 +12,7 @@ from .hc_integration_flow import _describe_schema_error
 DECLARATIVE = "hc.integration.handler.declarative"
 #: Definition keys that are flow fields; the rest of the definition is stored as is.
 _FLOW_KEYS = ("code", "name", "event_type", "sync_mode")
+_STORED_ON_FLOW = (*_FLOW_KEYS, "schema_versions")
 
 
 @functools.lru_cache(maxsize=64)
@@ -55,13 +56,18 @@ class HcIntegrationFlow(models.Model):
         return self.handler_model == DECLARATIVE
 
     def _hc_definition(self):
-        """The stored definition as a dict (empty when unset or unreadable)."""
+        """The stored map with the flow's own fields (code, name, event type, sync mode,
+        versions) over it: the flow form is the one place to edit those."""
         self.ensure_one()
         try:
             definition = json.loads(self.declarative_definition or "{}")
         except ValueError:
             return {}
-        return definition if isinstance(definition, dict) else {}
+        if not isinstance(definition, dict):
+            return {}
+        definition.update({key: self[key] for key in _FLOW_KEYS if self[key]})
+        definition["schema_versions"] = self._get_accepted_versions() or ["1.0"]
+        return definition
 
     # ----------------------------------------------------------------------------------
     # Checks against the live models
@@ -262,7 +268,11 @@ class HcIntegrationFlow(models.Model):
             handler_model=DECLARATIVE,
             schema_versions=",".join(decl.versions_of(definition)),
             payload_allowlist=False,
-            declarative_definition=json.dumps(definition, indent=2, sort_keys=True),
+            declarative_definition=json.dumps(
+                {key: value for key, value in definition.items() if key not in _STORED_ON_FLOW},
+                indent=2,
+                sort_keys=True,
+            ),
         )
         return values
 
@@ -270,7 +280,4 @@ class HcIntegrationFlow(models.Model):
         """The flow's definition as a dict, as :meth:`hc_import_definition` takes it."""
         self.ensure_one()
         self.check_access("read")
-        definition = self._hc_definition()
-        definition.update({key: self[key] for key in _FLOW_KEYS})
-        definition["schema_versions"] = self._get_accepted_versions()
-        return definition
+        return self._hc_definition()

@@ -28,10 +28,12 @@ class HcIntegrationFlow(models.Model):
         ]
         if result["errors"]:
             return result
-        handler = self.env["hc.integration.handler.declarative"]
+        # as the queue processor applies it (the engine's user), after the write check
+        # above: a manager may configure this flow, so may see what it would do
+        handler = self.env["hc.integration.handler.declarative"].sudo()
         try:
             with self.env.cr.savepoint():
-                record = handler._hc_apply(self.backend_id, definition, payload)
+                record = handler._hc_apply(self.sudo().backend_id, definition, payload)
                 record.flush_recordset()
                 result["record"] = (
                     "updated" if record.create_date != record.write_date else "created"

@@ -105,7 +105,7 @@ class TestDeclarativeFlow(IntegrationCase):
         self.assertIn("no Country with code 'XX'", unknown.last_error)
 
     def test_value_mapping_pending_then_requeued(self):
-        definition = json.loads(self.decl_flow.declarative_definition)
+        definition = self.decl_flow.hc_export_definition()
         definition["fields"]["parent_id"] = {"path": "vendor.agency", "mapping": "agency"}
         self.env["hc.integration.flow"].hc_import_definition(self.backend.code, definition)
         self.assertEqual(self.decl_flow.declarative_version, 2)
