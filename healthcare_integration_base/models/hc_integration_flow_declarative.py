@@ -22,6 +22,7 @@ def _validator(schema_json):
     return validator_class(schema, format_checker=validator_class.FORMAT_CHECKER)
 
 
+# pylint: disable=consider-merging-classes-inherited
 class HcIntegrationFlow(models.Model):
     """Declarative flows: the handler is the flow's definition (JSON), checked against
     the live models when stored, versioned, importable and exportable (also over RPC)."""

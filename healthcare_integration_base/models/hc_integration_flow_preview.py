@@ -5,6 +5,7 @@ from odoo import models
 from ..exceptions import DependencyError, IntegrationError
 
 
+# pylint: disable=consider-merging-classes-inherited
 class _DryRunRollback(Exception):
     """Raised inside the preview's savepoint so that nothing it wrote survives."""
 

@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 
 
+# pylint: disable=consider-merging-classes-inherited
 class HcIntegrationMessage(models.Model):
     """Each message of a declarative flow records the definition version it was received
     with, then the one it was processed with (a replay after a change shows both)."""
