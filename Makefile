@@ -21,8 +21,9 @@ export HC_INTEGRATION_KEY HC_DEMO_WEBHOOK_SECRET HC_AUDIT_KEY HC_DEMO_SCIM_TOKEN
 
 ADDONS := healthcare_integration_base,healthcare_hr_sync,healthcare_rcm_sync
 comma := ,
-# The HR addon's soft dependencies, installed for the tests so that none is skipped.
-TEST_EXTRA_ADDONS ?= hr_holidays,hr_attendance,hr_expense,purchase
+# The HR addon's soft dependencies and the declarative templates' modules, installed for
+# the tests so that none is skipped.
+TEST_EXTRA_ADDONS ?= hr_holidays,hr_attendance,hr_expense,purchase,stock,maintenance,crm
 ADDONS_PATH := $(CURDIR)
 # Optional PostgreSQL connection flags for Odoo (default: local socket, current role).
 DB_ARGS ?=

@@ -12,8 +12,8 @@ POST_ACTIONS = {
     "stock.picking": ("action_confirm", "action_assign", "button_validate"),
     "account.move": ("action_post",),
     "sale.order": ("action_confirm",),
-    "crm.lead": ("convert_opportunity",),
-    "maintenance.request": ("archive_equipment_request",),
+    "crm.lead": (),
+    "maintenance.request": (),
     "res.partner": (),
 }
 

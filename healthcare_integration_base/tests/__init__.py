@@ -28,3 +28,4 @@ from . import test_company_rules
 from . import test_declarative_flow
 from . import test_declarative_rpc_webhook
 from . import test_declarative_ui
+from . import test_declarative_templates
