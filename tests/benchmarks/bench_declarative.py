@@ -131,7 +131,7 @@ def main(argv=None):
         )
         figures = server.run_script(script, timeout=3600)
     finally:
-        if not args.keep:
+        if not args.keep and db.startswith("hc_bench_"):  # a named database is the caller's
             harness.drop_database(db, data_dir=workdir / "data")
             shutil.rmtree(workdir, ignore_errors=True)
 
