@@ -69,7 +69,7 @@ class HcIntegrationHandlerDeclarative(models.AbstractModel):
     def _hc_process(self, message):
         flow = message.flow_id
         definition = flow._hc_definition()
-        message.sudo().declarative_version = flow.declarative_version
+        message.sudo()._engine().declarative_version = flow.declarative_version
         record = self._hc_apply(message.backend_id, definition, message.payload or {}, message)
         self._hc_run_post_actions(record, definition)
         return record
