@@ -25,3 +25,4 @@ from . import test_metrics_buckets
 from . import test_engine_fields_guard
 from . import test_role_grants
 from . import test_company_rules
+from . import test_exception_desk

@@ -1,1 +1,2 @@
 from . import hc_integration_exception_ignore
+from . import hc_integration_exception_group_assign
