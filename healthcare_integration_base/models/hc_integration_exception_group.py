@@ -61,6 +61,10 @@ class HcIntegrationExceptionGroup(models.Model):
         "an onboarding blocked for 2 hours comes before a payroll summary blocked for a day.",
     )
     aging_bucket = fields.Selection(AGING_BUCKETS, readonly=True)
+    advice = fields.Char(
+        compute="_compute_advice",
+        help="For technical errors: whether the cause is the source and when to retry.",
+    )
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
@@ -100,6 +104,31 @@ class HcIntegrationExceptionGroup(models.Model):
               FROM aged
             """
         )
+
+    @api.depends(
+        "category", "flow_id.circuit_state", "flow_id.pull_enabled", "flow_id.pull_failure_count"
+    )
+    def _compute_advice(self):
+        for group in self:
+            flow = group.flow_id.sudo()
+            if group.category != "technical" or not flow:
+                group.advice = False
+            elif flow.circuit_state == "open":
+                group.advice = self.env._(
+                    "The cause is the source: %(flow)s is paused after repeated delivery "
+                    "failures. Retry all after it recovers (the circuit closes again).",
+                    flow=flow.name,
+                )
+            elif flow.pull_enabled and flow.pull_failure_count:
+                group.advice = self.env._(
+                    "The cause is the source: its pull failed %(count)s times in a row. "
+                    "Retry all after a pull succeeds again.",
+                    count=flow.pull_failure_count,
+                )
+            else:
+                group.advice = self.env._(
+                    "The source answers again: Retry all, or Ignore all with a note."
+                )
 
     # ------------------------------------------------------------------------------------
     # The exceptions of a group

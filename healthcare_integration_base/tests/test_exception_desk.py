@@ -88,7 +88,12 @@ class TestExceptionGroups(IntegrationCase):
         self.flow.write({"pull_enabled": True, "pull_failure_count": 4})
         self.flow.max_attempts = 1
         self._raise(2, simulate="retry")
-        self.assertEqual(self._group(f"source:{self.flow.id}").exception_count, 2)
+        group = self._group(f"source:{self.flow.id}")
+        self.assertEqual(group.exception_count, 2)
+        self.assertIn("cause is the source", group.advice)
+        self.assertIn("after a pull succeeds", group.advice)
+        self.flow.write({"pull_failure_count": 0, "circuit_state": "open"})
+        self.assertIn("paused", group.advice)
 
     def test_groups_follow_the_exception_record_rules(self):
         owner = self.env["res.groups"].create({"name": "Contacts resolvers"})
