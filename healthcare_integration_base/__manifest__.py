@@ -25,8 +25,10 @@
         "views/res_config_settings_views.xml",
         "views/healthcare_integration_base_menus.xml",
         "views/hc_integration_exception_group_views.xml",
+        "views/hc_integration_replay_batch_views.xml",
         "data/mail_activity_type_data.xml",
         "data/ir_cron_data.xml",
+        "data/hc_integration_replay_cron.xml",
     ],
     "demo": ["demo/hc_integration_backend_demo.xml"],
     "assets": {

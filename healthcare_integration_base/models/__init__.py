@@ -48,3 +48,4 @@ from . import hc_integration_exception_cause
 from . import hc_integration_exception_group
 from . import hc_integration_mapping_suggestion
 from . import hc_integration_exception_activity
+from . import hc_integration_replay_batch

@@ -178,6 +178,13 @@ class HcIntegrationExceptionGroup(models.Model):
             raise UserError(self.env._("This group is not about a missing mapping."))
         return self._get_exceptions()[:1].action_map_value()
 
+    def action_replay_paced(self):
+        """Retry every message of the groups at the configured pace (managers)."""
+        batch = self.env["hc.integration.replay.batch"]._hc_create_for(
+            self._get_exceptions().message_id
+        )
+        return batch._hc_open()
+
     def action_assign(self):
         """Assign the groups to a person: one activity per group."""
         return {

@@ -1,3 +1,5 @@
+from freezegun import freeze_time
+
 from odoo.tests import new_test_user, tagged
 
 from .common import IntegrationCase
@@ -249,3 +251,58 @@ class TestWhatToDoFirst(IntegrationCase):
         holder = exceptions.filtered("activity_ids")
         holder._close("resolved", "done by hand")
         self.assertEqual(len((exceptions - holder).activity_ids), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestPacedReplay(IntegrationCase):
+    """Many messages go back to the queue a slice per minute, each once."""
+
+    def _failing(self, count):
+        messages = self.Message.browse()
+        for index in range(count):
+            messages |= self.enqueue(self.payload(f"R{index}", "Someone", simulate="business"))
+        self.process()
+        self.assertEqual(set(messages.mapped("state")), {"exception"})
+        # the outage is over: the same messages now apply
+        for message in messages:
+            message.sudo()._engine().payload = dict(message.sudo().payload, simulate="noop")
+        return messages
+
+    def test_released_at_pace_each_with_its_outcome_nothing_twice(self):
+        messages = self._failing(25)
+        Batch = self.env["hc.integration.replay.batch"]
+        batch = Batch._hc_create_for(messages | messages[:3], pace=10)
+        self.assertEqual(batch.total_count, 25, "each message once")
+        with freeze_time("2020-01-01 10:00:00"):
+            Batch._cron_release()
+            Batch._cron_release()  # the same minute: nothing more released
+        self.assertEqual(batch.released_count, 10)
+        self.assertEqual(len(messages.filtered(lambda m: m.state == "pending")), 10)
+        self.assertEqual(len(messages.filtered(lambda m: m.state == "exception")), 15)
+        self.process()
+        batch.invalidate_recordset()
+        self.assertEqual((batch.done_count, batch.progress), (10, 40.0))
+        # a person cancels one message before its turn: it is skipped, not revived
+        waiting = messages.filtered(lambda m: m.state == "exception")
+        waiting[:1].exception_ids._ignore("handled by hand")
+        with freeze_time("2020-01-01 10:01:00"):
+            Batch._cron_release()
+        with freeze_time("2020-01-01 10:02:00"):
+            Batch._cron_release()
+        self.process()
+        batch.invalidate_recordset()
+        self.assertEqual(batch.state, "done")
+        self.assertEqual((batch.released_count, batch.skipped_count), (24, 1))
+        self.assertEqual(batch.done_count, 24)
+        self.assertEqual(waiting[:1].state, "cancelled")
+        with freeze_time("2020-01-01 10:05:00"):
+            Batch._cron_release()
+        self.assertEqual(
+            len(
+                self.Audit.search(
+                    [("message_id", "in", messages.ids), ("action", "=", "message.done")]
+                )
+            ),
+            24,
+            "applied once each",
+        )
