@@ -26,6 +26,7 @@
         "views/healthcare_integration_base_menus.xml",
         "views/hc_integration_exception_group_views.xml",
         "views/hc_integration_replay_batch_views.xml",
+        "views/hc_integration_business_sla_views.xml",
         "data/mail_activity_type_data.xml",
         "data/ir_cron_data.xml",
         "data/hc_integration_replay_cron.xml",

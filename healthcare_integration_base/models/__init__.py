@@ -49,3 +49,4 @@ from . import hc_integration_exception_group
 from . import hc_integration_mapping_suggestion
 from . import hc_integration_exception_activity
 from . import hc_integration_replay_batch
+from . import hc_integration_business_sla
