@@ -28,3 +28,4 @@ from . import test_company_rules
 from . import test_exception_desk
 from . import test_business_sla
 from . import test_exception_desk_tour
+from . import test_exception_desk_security
