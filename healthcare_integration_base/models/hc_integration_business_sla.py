@@ -69,8 +69,8 @@ class HcIntegrationMetrics(models.AbstractModel):
         return {}
 
     @api.model
-    def _hc_latency_family(self, out, labels):
-        result = super()._hc_latency_family(out, labels)
+    def _hc_latency_family(self, out, labels, *args, **kwargs):
+        result = super()._hc_latency_family(out, labels, *args, **kwargs)
         samples = []
         for flow_id, (count, p50, p95) in sorted(self._hc_business_elapsed().items()):
             samples.append(("", labels(flow_id, quantile="0.5"), p50))
