@@ -38,3 +38,4 @@ from . import hc_hr_scim
 from . import hc_hr_scim_write
 from . import hc_hr_scim_employee
 from . import hc_hr_handler_scim_employee
+from . import hc_hr_business_chain

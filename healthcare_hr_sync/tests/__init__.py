@@ -23,3 +23,4 @@ from . import test_scim_compliance
 from . import test_scim_http
 from . import test_scim_filter
 from . import test_scim_security
+from . import test_business_chain

@@ -46,3 +46,11 @@ from . import hc_integration_metric_bucket
 from . import hc_integration_metrics
 from . import hc_integration_alert
 from . import res_config_settings
+
+# the exception desk: causes grouped in the database
+from . import hc_integration_exception_cause
+from . import hc_integration_exception_group
+from . import hc_integration_mapping_suggestion
+from . import hc_integration_exception_activity
+from . import hc_integration_replay_batch
+from . import hc_integration_business_sla

@@ -149,12 +149,17 @@ class HcIntegrationException(models.Model):
             subtype_xmlid="mail.mt_note",
         )
         if flow.responsible_user_id:
-            exception.activity_schedule(
-                "healthcare_integration_base.mail_activity_type_exception",
-                user_id=flow.responsible_user_id.id,
-                note=description,
-            )
+            exception._hc_schedule_activity(flow.responsible_user_id, description)
         return exception
+
+    def _hc_schedule_activity(self, user, note):
+        """The to-do of the responsible user for this new exception."""
+        self.ensure_one()
+        self.activity_schedule(
+            "healthcare_integration_base.mail_activity_type_exception",
+            user_id=user.id,
+            note=note,
+        )
 
     def _close(self, state, note):
         """Resolve or ignore; done activities are marked done with the note.
