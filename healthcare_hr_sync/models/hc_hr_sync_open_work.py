@@ -16,6 +16,8 @@ OPEN_WORK = (
 )
 
 
+# hc.hr.sync is split by concern, one file each: not to be merged.
+# pylint: disable=consider-merging-classes-inherited
 class HcHrSync(models.AbstractModel):
     """A leaver's open work in the apps that are installed (expense reports they approve,
     purchase orders they buy), listed in the leaver exception and handed to their manager

@@ -2,8 +2,8 @@
 item 8): element lengths, exact sums, notification payments, the claim rule with service
 lines, a terminator at the start of the next line, and no echo of the file's values.
 
-Pure-Python cases (Odoo's ``BaseCase``), no database; the faults are derived from ``remit_basic.835``
-(segment positions in ``test_x12_835``).
+Pure-Python cases (Odoo's ``BaseCase``), no database; the faults are derived from
+``remit_basic.835`` (segment positions in ``test_x12_835``).
 """
 
 import json
