@@ -12,7 +12,10 @@ from unittest.mock import patch
 from odoo import SUPERUSER_ID, api
 from odoo.tests import BaseCase, tagged
 
-from odoo.addons.healthcare_integration_base.tests.common import key_patch
+from odoo.addons.healthcare_integration_base.tests.common import (
+    key_patch,
+    purge_committed_queue,
+)
 
 from ..models.hc_hr_sync import HcHrSync
 
@@ -138,25 +141,9 @@ class TestEmailTwoLanes(BaseCase):
 
     def _cleanup(self):
         with self.registry.cursor() as cr:
-            cr.execute(
-                "SELECT id FROM hc_integration_message WHERE backend_id = %s", [self.backend_id]
-            )
-            message_ids = tuple(row[0] for row in cr.fetchall()) or (0,)
             cr.execute("SELECT id FROM hr_employee WHERE hc_backend_id = %s", [self.backend_id])
             employee_ids = [row[0] for row in cr.fetchall()]
-            # test data only: lift the append-only guard inside this transaction
-            cr.execute(
-                "ALTER TABLE hc_integration_audit DISABLE TRIGGER hc_integration_audit_append_only"
-            )
-            cr.execute(
-                "DELETE FROM hc_integration_audit WHERE backend_id = %s OR message_id IN %s",
-                [self.backend_id, message_ids],
-            )
-            cr.execute(
-                "ALTER TABLE hc_integration_audit ENABLE TRIGGER hc_integration_audit_append_only"
-            )
-            cr.execute("DELETE FROM hc_integration_exception WHERE message_id IN %s", [message_ids])
-            cr.execute("DELETE FROM hc_integration_message WHERE id IN %s", [message_ids])
+            purge_committed_queue(cr, self.backend_id)
             cr.execute(
                 "DELETE FROM hc_integration_binding WHERE backend_id = %s", [self.backend_id]
             )

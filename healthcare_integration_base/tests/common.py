@@ -30,6 +30,23 @@ def free_registry_lock(case_class):
     case_class.classPatch(Registry, "_lock", DummyRLock())
 
 
+def purge_committed_queue(cr, backend_id):
+    """Delete what a test committed for ``backend_id``: its messages, their exceptions and
+    their audit entries (test data only: the append-only guard is lifted inside this
+    transaction). Returns the ids of the deleted messages."""
+    cr.execute("SELECT id FROM hc_integration_message WHERE backend_id = %s", [backend_id])
+    message_ids = tuple(row[0] for row in cr.fetchall()) or (0,)
+    cr.execute("ALTER TABLE hc_integration_audit DISABLE TRIGGER hc_integration_audit_append_only")
+    cr.execute(
+        "DELETE FROM hc_integration_audit WHERE backend_id = %s OR message_id IN %s",
+        [backend_id, message_ids],
+    )
+    cr.execute("ALTER TABLE hc_integration_audit ENABLE TRIGGER hc_integration_audit_append_only")
+    cr.execute("DELETE FROM hc_integration_exception WHERE message_id IN %s", [message_ids])
+    cr.execute("DELETE FROM hc_integration_message WHERE id IN %s", [message_ids])
+    return message_ids
+
+
 def audit_key_patch(value=TEST_AUDIT_KEY):
     """Configure the audit chain key for the duration of a test (environment variable)."""
     return patch.dict(os.environ, {"HC_AUDIT_KEY": value})

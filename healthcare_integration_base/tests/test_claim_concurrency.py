@@ -9,7 +9,7 @@ import uuid
 
 from odoo.tests import BaseCase, tagged
 
-from .common import free_registry_lock, key_patch
+from .common import free_registry_lock, key_patch, purge_committed_queue
 
 
 @tagged("post_install", "-at_install")
@@ -94,23 +94,7 @@ class TestClaimConcurrency(BaseCase):
 
     def _cleanup(self):
         with self.registry.cursor() as cr:
-            cr.execute(
-                "SELECT id FROM hc_integration_message WHERE backend_id = %s", [self.backend_id]
-            )
-            message_ids = tuple(row[0] for row in cr.fetchall()) or (0,)
-            # test data only: lift the append-only guard inside this transaction
-            cr.execute(
-                "ALTER TABLE hc_integration_audit DISABLE TRIGGER hc_integration_audit_append_only"
-            )
-            cr.execute(
-                "DELETE FROM hc_integration_audit WHERE backend_id = %s OR message_id IN %s",
-                [self.backend_id, message_ids],
-            )
-            cr.execute(
-                "ALTER TABLE hc_integration_audit ENABLE TRIGGER hc_integration_audit_append_only"
-            )
-            cr.execute("DELETE FROM hc_integration_exception WHERE message_id IN %s", [message_ids])
-            cr.execute("DELETE FROM hc_integration_message WHERE id IN %s", [message_ids])
+            purge_committed_queue(cr, self.backend_id)
             cr.execute("DELETE FROM hc_integration_flow WHERE backend_id = %s", [self.backend_id])
             cr.execute(
                 "DELETE FROM hc_integration_secret "
