@@ -33,3 +33,4 @@ from . import test_exception_desk
 from . import test_business_sla
 from . import test_exception_desk_tour
 from . import test_exception_desk_security
+from . import test_sql_log_redaction
