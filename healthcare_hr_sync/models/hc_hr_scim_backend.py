@@ -1,4 +1,3 @@
-import hmac
 import os
 
 from odoo import api, fields, models
@@ -6,10 +5,13 @@ from odoo import api, fields, models
 from odoo.addons.healthcare_integration_base.models.hc_integration_backend import (
     HcIntegrationBackend as BaseBackend,
 )
+from odoo.addons.healthcare_integration_base.models.hc_integration_secret_mixin import (
+    secret_field,
+    secret_is_set_field,
+)
 
 from .hc_integration_backend import HR_GROUP_XMLID
 
-MANAGER_GROUP = "healthcare_integration_base.group_integration_manager"
 #: Default bearer token of the demo identity backend (demo only; see the README).
 DEMO_SCIM_TOKEN = "demo-scim-token-change-me"
 #: The flow through which SCIM's enterprise attributes reach the employee: the same
@@ -36,14 +38,11 @@ class HcIntegrationBackend(models.Model):
         selection_add=[("identity", "Identity platform (SCIM)")],
         ondelete={"identity": "set default"},
     )
-    scim_token = fields.Char(
+    scim_token = secret_field(
         string="SCIM bearer token",
-        compute="_compute_hc_secrets",
-        inverse="_inverse_hc_secrets",
-        groups=MANAGER_GROUP,
         help="The token the identity platform sends as 'Authorization: Bearer …'.",
     )
-    scim_token_is_set = fields.Boolean(compute="_compute_hc_secrets_set")
+    scim_token_is_set = secret_is_set_field()
     scim_put_without_active = fields.Selection(
         [("keep", "Keep the account as it is (Okta)"), ("deactivate", "Deactivate (strict)")],
         string="PUT without 'active'",
@@ -84,13 +83,10 @@ class HcIntegrationBackend(models.Model):
     def _hc_scim_backend_for_token(self, token):
         """The active identity backend whose SCIM token is ``token`` (constant-time
         comparison), or an empty recordset. Model code only."""
-        backends = self.sudo().search([("backend_type", "=", "identity")])
-        if not token or not backends:
+        if not token:
             return self.browse()
-        found = self.env["hc.integration.secret"].sudo()
-        for backend in backends:
-            secret = found._get_secret(backend, "scim_token")
-            if secret and hmac.compare_digest(secret.encode(), token.encode()):
+        for backend in self.sudo().search([("backend_type", "=", "identity")]):
+            if backend._hc_secret_matches("scim_token", token):
                 return backend
         return self.browse()
 

@@ -6,6 +6,7 @@ from odoo.exceptions import ValidationError
 
 from ..tools.actions import filtered_action
 from ..tools.payload import is_url_code
+from .hc_integration_secret_mixin import secret_field, secret_is_set_field
 
 _logger = logging.getLogger(__name__)
 
@@ -89,38 +90,23 @@ class HcIntegrationBackend(models.Model):
     client_id = fields.Char(string="Client ID", groups=MANAGER_GROUP)
     token_url = fields.Char(string="Token URL", groups=MANAGER_GROUP)
     oauth_scope = fields.Char(string="OAuth2 scope", groups=MANAGER_GROUP)
-    api_key = fields.Char(
-        string="API key / bearer token",
-        compute="_compute_hc_secrets",
-        inverse="_inverse_hc_secrets",
-        groups=MANAGER_GROUP,
-    )
-    api_key_is_set = fields.Boolean(compute="_compute_hc_secrets_set")
-    password = fields.Char(
-        compute="_compute_hc_secrets", inverse="_inverse_hc_secrets", groups=MANAGER_GROUP
-    )
-    password_is_set = fields.Boolean(compute="_compute_hc_secrets_set")
-    client_secret = fields.Char(
-        compute="_compute_hc_secrets", inverse="_inverse_hc_secrets", groups=MANAGER_GROUP
-    )
-    client_secret_is_set = fields.Boolean(compute="_compute_hc_secrets_set")
+    api_key = secret_field(string="API key / bearer token")
+    api_key_is_set = secret_is_set_field()
+    password = secret_field()
+    password_is_set = secret_is_set_field()
+    client_secret = secret_field()
+    client_secret_is_set = secret_is_set_field()
     # --- inbound webhooks (Standard Webhooks) --------------------------------------------
-    webhook_secret = fields.Char(
+    webhook_secret = secret_field(
         string="Webhook signing secret",
-        compute="_compute_hc_secrets",
-        inverse="_inverse_hc_secrets",
-        groups=MANAGER_GROUP,
         help="A whsec_… secret shared with the backend; it signs the events it sends us.",
     )
-    webhook_secret_is_set = fields.Boolean(compute="_compute_hc_secrets_set")
-    webhook_secret_previous = fields.Char(
+    webhook_secret_is_set = secret_is_set_field()
+    webhook_secret_previous = secret_field(
         string="Previous signing secret",
-        compute="_compute_hc_secrets",
-        inverse="_inverse_hc_secrets",
-        groups=MANAGER_GROUP,
         help="Still accepted until the expiry below, so the backend can rotate its secret.",
     )
-    webhook_secret_previous_is_set = fields.Boolean(compute="_compute_hc_secrets_set")
+    webhook_secret_previous_is_set = secret_is_set_field()
     webhook_secret_previous_expiry = fields.Datetime(string="Previous secret valid until")
     timestamp_tolerance = fields.Integer(
         string="Timestamp tolerance (s)",
@@ -133,14 +119,11 @@ class HcIntegrationBackend(models.Model):
         default=0,
         help="Webhook deliveries accepted per minute across all Odoo workers; 0 = no limit.",
     )
-    outbound_secret = fields.Char(
+    outbound_secret = secret_field(
         string="Outbound signing secret",
-        compute="_compute_hc_secrets",
-        inverse="_inverse_hc_secrets",
-        groups=MANAGER_GROUP,
         help="A whsec_… secret used to sign what we send to this backend.",
     )
-    outbound_secret_is_set = fields.Boolean(compute="_compute_hc_secrets_set")
+    outbound_secret_is_set = secret_is_set_field()
     integration_user_id = fields.Many2one(
         "res.users",
         string="Integration user",

@@ -1,13 +1,30 @@
-from odoo import api, models
+import hmac
+
+from odoo import api, fields, models
+
+MANAGER_GROUP = "healthcare_integration_base.group_integration_manager"
+
+
+def secret_field(**kwargs):
+    """A write-only secret of the mixin (list its name in ``_hc_secret_fields`` too);
+    visible to integration managers unless ``groups`` says otherwise."""
+    kwargs.setdefault("groups", MANAGER_GROUP)
+    return fields.Char(compute="_compute_hc_secrets", inverse="_inverse_hc_secrets", **kwargs)
+
+
+def secret_is_set_field(**kwargs):
+    """Whether the secret ``<name>`` of ``<name>_is_set`` is stored."""
+    return fields.Boolean(compute="_compute_hc_secrets_set", **kwargs)
 
 
 class HcIntegrationSecretMixin(models.AbstractModel):
     """Write-only secret fields backed by ``hc.integration.secret``.
 
-    A model lists its secret fields in ``_hc_secret_fields``; each is declared as a
-    non-stored Char with ``compute="_compute_hc_secrets"`` and ``inverse="_inverse_hc_secrets"``
-    and reads as empty, always. ``<field>_is_set`` booleans (optional) tell whether one is
-    stored. Changes are audited without the value.
+    A model lists its secret fields in ``_hc_secret_fields``; each is declared with
+    :func:`secret_field` (a non-stored Char computed by ``_compute_hc_secrets`` with the
+    inverse ``_inverse_hc_secrets``) and reads as empty, always. ``<field>_is_set``
+    booleans (optional, :func:`secret_is_set_field`) tell whether one is stored. Changes
+    are audited without the value.
     """
 
     _name = "hc.integration.secret.mixin"
@@ -45,6 +62,15 @@ class HcIntegrationSecretMixin(models.AbstractModel):
         """The decrypted secret (model code only; never send it to a client)."""
         self.ensure_one()
         return self.env["hc.integration.secret"]._get_secret(self, field_name)
+
+    def _hc_secret_matches(self, field_name, candidate):
+        """Whether ``candidate`` is the stored secret (constant-time; nothing stored or an
+        empty candidate never matches). Model code only."""
+        self.ensure_one()
+        secret = self.env["hc.integration.secret"].sudo()._get_secret(self, field_name)
+        if not secret or not candidate:
+            return False
+        return hmac.compare_digest(secret.encode(), candidate.encode())
 
     def _hc_clear_secret(self, field_name):
         self.ensure_one()
