@@ -24,6 +24,7 @@ from . import res_config_settings
 from . import hc_hr_sync_npi
 from . import hc_hr_sync_detached
 from . import hc_hr_sync_open_work
+from . import hc_hr_sync_identity_owned
 from . import account_move
 from . import hc_hr_payroll_journal
 from . import hc_integration_mapping_payroll

@@ -229,6 +229,8 @@ class HcHrSync(models.AbstractModel):
                 self.env._("A more recent event of this employee was already applied.")
             )
         values, _missing = self._prepare_employee_values(backend, data, employee)
+        # the identity platform owns a SCIM account's e-mail (hc_hr_sync_identity_owned.py)
+        self._keep_identity_owned(message, employee, values)
         status = data.get("status") or (employee.hc_hris_status if employee else "active")
         email = values.get("work_email")
         email_changed = bool(email) and (employee.work_email or "").lower() != email.lower()

@@ -23,4 +23,6 @@ from . import test_scim_compliance
 from . import test_scim_http
 from . import test_scim_filter
 from . import test_scim_security
+from . import test_scim_token
+from . import test_scim_owned_email
 from . import test_business_chain
