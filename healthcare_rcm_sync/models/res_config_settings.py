@@ -3,103 +3,67 @@ import os
 from odoo import fields, models
 from odoo.exceptions import UserError
 
+#: domains of the accounts the settings offer
+ANY_ACCOUNT = "[('company_ids', 'in', company_id)]"
+RECEIVABLE = "[('account_type', '=', 'asset_receivable'), ('company_ids', 'in', company_id)]"
+
+
+def _company_setting(name, domain=None, kind=fields.Many2one):
+    """The company's field ``name`` as an editable setting (through ``related``)."""
+    extra = {"domain": domain} if domain else {}
+    return kind(related=f"company_id.{name}", readonly=False, **extra)
+
 
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
-    hc_rcm_journal_id = fields.Many2one(
-        related="company_id.hc_rcm_journal_id",
-        readonly=False,
-        domain="[('type', '=', 'general'), ('company_id', '=', company_id)]",
+    hc_rcm_journal_id = _company_setting(
+        "hc_rcm_journal_id", "[('type', '=', 'general'), ('company_id', '=', company_id)]"
     )
-    hc_rcm_payment_journal_id = fields.Many2one(
-        related="company_id.hc_rcm_payment_journal_id",
-        readonly=False,
-        domain="[('type', 'in', ('bank', 'cash')), ('company_id', '=', company_id)]",
+    hc_rcm_payment_journal_id = _company_setting(
+        "hc_rcm_payment_journal_id",
+        "[('type', 'in', ('bank', 'cash')), ('company_id', '=', company_id)]",
     )
-    hc_rcm_insurance_receivable_account_id = fields.Many2one(
-        related="company_id.hc_rcm_insurance_receivable_account_id",
-        readonly=False,
-        domain="[('account_type', '=', 'asset_receivable'), ('company_ids', 'in', company_id)]",
+    hc_rcm_insurance_receivable_account_id = _company_setting(
+        "hc_rcm_insurance_receivable_account_id", RECEIVABLE
     )
-    hc_rcm_patient_receivable_account_id = fields.Many2one(
-        related="company_id.hc_rcm_patient_receivable_account_id",
-        readonly=False,
-        domain="[('account_type', '=', 'asset_receivable'), ('company_ids', 'in', company_id)]",
+    hc_rcm_patient_receivable_account_id = _company_setting(
+        "hc_rcm_patient_receivable_account_id", RECEIVABLE
     )
-    hc_rcm_allowance_account_id = fields.Many2one(
-        related="company_id.hc_rcm_allowance_account_id",
-        readonly=False,
-        domain="[('company_ids', 'in', company_id)]",
+    hc_rcm_allowance_account_id = _company_setting("hc_rcm_allowance_account_id", ANY_ACCOUNT)
+    hc_rcm_allowance_policy = _company_setting("hc_rcm_allowance_policy", kind=fields.Selection)
+    hc_rcm_allowance_reserve_account_id = _company_setting(
+        "hc_rcm_allowance_reserve_account_id",
+        "[('reconcile', '=', True), ('company_ids', 'in', company_id)]",
     )
-    hc_rcm_allowance_policy = fields.Selection(
-        related="company_id.hc_rcm_allowance_policy", readonly=False
+    hc_rcm_lock_date_policy = _company_setting("hc_rcm_lock_date_policy", kind=fields.Selection)
+    hc_rcm_collections_policy = _company_setting("hc_rcm_collections_policy", kind=fields.Selection)
+    hc_rcm_collections_receivable_account_id = _company_setting(
+        "hc_rcm_collections_receivable_account_id", RECEIVABLE
     )
-    hc_rcm_allowance_reserve_account_id = fields.Many2one(
-        related="company_id.hc_rcm_allowance_reserve_account_id",
-        readonly=False,
-        domain="[('reconcile', '=', True), ('company_ids', 'in', company_id)]",
+    hc_rcm_reassociation_days = _company_setting("hc_rcm_reassociation_days", kind=fields.Integer)
+    hc_rcm_denial_account_id = _company_setting("hc_rcm_denial_account_id", ANY_ACCOUNT)
+    hc_rcm_interest_account_id = _company_setting("hc_rcm_interest_account_id", ANY_ACCOUNT)
+    hc_rcm_recoupment_account_id = _company_setting("hc_rcm_recoupment_account_id", ANY_ACCOUNT)
+    hc_rcm_forward_balance_account_id = _company_setting(
+        "hc_rcm_forward_balance_account_id", ANY_ACCOUNT
     )
-    hc_rcm_lock_date_policy = fields.Selection(
-        related="company_id.hc_rcm_lock_date_policy", readonly=False
+    hc_rcm_writeoff_bad_debt_account_id = _company_setting(
+        "hc_rcm_writeoff_bad_debt_account_id", ANY_ACCOUNT
     )
-    hc_rcm_collections_policy = fields.Selection(
-        related="company_id.hc_rcm_collections_policy", readonly=False
+    hc_rcm_writeoff_charity_account_id = _company_setting(
+        "hc_rcm_writeoff_charity_account_id", ANY_ACCOUNT
     )
-    hc_rcm_collections_receivable_account_id = fields.Many2one(
-        related="company_id.hc_rcm_collections_receivable_account_id",
-        readonly=False,
-        domain="[('account_type', '=', 'asset_receivable'), ('company_ids', 'in', company_id)]",
+    hc_rcm_writeoff_small_balance_account_id = _company_setting(
+        "hc_rcm_writeoff_small_balance_account_id", ANY_ACCOUNT
     )
-    hc_rcm_reassociation_days = fields.Integer(
-        related="company_id.hc_rcm_reassociation_days", readonly=False
+    hc_rcm_writeoff_administrative_account_id = _company_setting(
+        "hc_rcm_writeoff_administrative_account_id", ANY_ACCOUNT
     )
-    hc_rcm_denial_account_id = fields.Many2one(
-        related="company_id.hc_rcm_denial_account_id",
-        readonly=False,
-        domain="[('company_ids', 'in', company_id)]",
-    )
-    hc_rcm_interest_account_id = fields.Many2one(
-        related="company_id.hc_rcm_interest_account_id",
-        readonly=False,
-        domain="[('company_ids', 'in', company_id)]",
-    )
-    hc_rcm_recoupment_account_id = fields.Many2one(
-        related="company_id.hc_rcm_recoupment_account_id",
-        readonly=False,
-        domain="[('company_ids', 'in', company_id)]",
-    )
-    hc_rcm_forward_balance_account_id = fields.Many2one(
-        related="company_id.hc_rcm_forward_balance_account_id",
-        readonly=False,
-        domain="[('company_ids', 'in', company_id)]",
-    )
-    hc_rcm_writeoff_bad_debt_account_id = fields.Many2one(
-        related="company_id.hc_rcm_writeoff_bad_debt_account_id",
-        readonly=False,
-        domain="[('company_ids', 'in', company_id)]",
-    )
-    hc_rcm_writeoff_charity_account_id = fields.Many2one(
-        related="company_id.hc_rcm_writeoff_charity_account_id",
-        readonly=False,
-        domain="[('company_ids', 'in', company_id)]",
-    )
-    hc_rcm_writeoff_small_balance_account_id = fields.Many2one(
-        related="company_id.hc_rcm_writeoff_small_balance_account_id",
-        readonly=False,
-        domain="[('company_ids', 'in', company_id)]",
-    )
-    hc_rcm_writeoff_administrative_account_id = fields.Many2one(
-        related="company_id.hc_rcm_writeoff_administrative_account_id",
-        readonly=False,
-        domain="[('company_ids', 'in', company_id)]",
-    )
-    hc_rcm_inbound_folder = fields.Char(related="company_id.hc_rcm_inbound_folder", readonly=False)
-    hc_rcm_inbound_flow_id = fields.Many2one(
-        related="company_id.hc_rcm_inbound_flow_id",
-        readonly=False,
-        domain="[('handler_model', '=', 'hc.rcm.handler.remittance'), "
-        "('company_id', '=', company_id)]",
+    hc_rcm_inbound_folder = _company_setting("hc_rcm_inbound_folder", kind=fields.Char)
+    hc_rcm_inbound_flow_id = _company_setting(
+        "hc_rcm_inbound_flow_id",
+        "[('handler_model', '=', 'hc.rcm.handler.remittance'), ('company_id', '=', company_id)]",
     )
 
     def set_values(self):

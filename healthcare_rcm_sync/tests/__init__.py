@@ -9,3 +9,4 @@ from . import test_remittance_analysis
 from . import test_security
 from . import test_webhook
 from . import test_receivables_tieout
+from . import test_settings
