@@ -5,7 +5,7 @@ import json
 import os
 from unittest.mock import patch
 
-from odoo.tests import HttpCase
+from odoo.tests import HttpCase, new_test_user
 
 from .common import TEST_KEY
 
@@ -13,6 +13,12 @@ TOKEN = "scim-test-token-0123456789"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+#: the users least-privilege tests call RPC as: attribute → groups
+RPC_USERS = {
+    "staff": "base.group_user",
+    "integration_user": "base.group_user,healthcare_integration_base.group_integration_user",
+    "manager": "base.group_user,healthcare_integration_base.group_integration_manager",
+}
 
 
 class ScimCase(HttpCase):
@@ -28,6 +34,19 @@ class ScimCase(HttpCase):
             {"name": "Identity platform", "code": "scim_test", "backend_type": "identity"}
         )
         cls.backend.scim_token = TOKEN
+
+    @classmethod
+    def _setup_rpc_users(cls, prefix):
+        """``cls.staff``, ``cls.integration_user``, ``cls.manager`` (password = login)."""
+        for attribute, groups in RPC_USERS.items():
+            user = new_test_user(cls.env, login=f"{prefix}_{attribute}", groups=groups)
+            setattr(cls, attribute, user)
+
+    def rpc(self, user, model, method, *args, **kwargs):
+        """``execute_kw`` over XML-RPC as ``user``."""
+        return self.xmlrpc_object.execute_kw(
+            self.env.cr.dbname, user.id, user.login, model, method, list(args), kwargs
+        )
 
     def scim(self, method, path, body=None, token=TOKEN, headers=None):
         """One SCIM request; returns the response (``.json()`` when it has a body)."""

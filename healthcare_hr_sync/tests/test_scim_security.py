@@ -4,7 +4,7 @@ platform never sees or changes the users of another."""
 
 from xmlrpc.client import Fault
 
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from .scim_common import ScimCase
@@ -17,33 +17,23 @@ class TestScimSecurity(ScimCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.employee_user = new_test_user(cls.env, login="scim_staff", groups="base.group_user")
-        cls.manager_user = new_test_user(
-            cls.env,
-            login="scim_manager",
-            groups="base.group_user,healthcare_integration_base.group_integration_manager",
-        )
-
-    def rpc(self, user, model, method, *args):
-        return self.xmlrpc_object.execute_kw(
-            self.env.cr.dbname, user.id, user.login, model, method, list(args), {}
-        )
+        cls._setup_rpc_users("scim")
 
     @mute_logger("odoo.http")
     def test_staff_cannot_read_scim_users_nor_call_the_service(self):
         created = self.create_user("rpc.target@example.org")
         record = self.scim_user(created["id"])
         with self.assertRaises(Fault) as caught:
-            self.rpc(self.employee_user, "hc.hr.scim.user", "read", [record.id], ["user_name"])
+            self.rpc(self.staff, "hc.hr.scim.user", "read", [record.id], ["user_name"])
         self.assertIn("You are not allowed to access", caught.exception.faultString)
         with self.assertRaises(Fault):
-            self.rpc(self.employee_user, "hc.hr.scim", "_hc_scim_dispatch", "GET", "Users")
+            self.rpc(self.staff, "hc.hr.scim", "_hc_scim_dispatch", "GET", "Users")
         with self.assertRaises(Fault):
-            self.rpc(self.manager_user, "hc.hr.scim", "_hc_scim_create", self.backend.id, {})
+            self.rpc(self.manager, "hc.hr.scim", "_hc_scim_create", self.backend.id, {})
 
     def test_token_reads_empty_even_for_managers(self):
         rows = self.rpc(
-            self.manager_user,
+            self.manager,
             "hc.integration.backend",
             "read",
             [self.backend.id],
