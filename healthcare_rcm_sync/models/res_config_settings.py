@@ -1,6 +1,6 @@
 import os
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 #: domains of the accounts the settings offer
@@ -66,16 +66,31 @@ class ResConfigSettings(models.TransientModel):
         "[('handler_model', '=', 'hc.rcm.handler.remittance'), ('company_id', '=', company_id)]",
     )
 
-    def set_values(self):
-        folder = self.hc_rcm_inbound_folder
-        if folder and folder != self.company_id.hc_rcm_inbound_folder:
-            if not os.path.isabs(folder):
-                raise UserError(self.env._("The 835 inbound folder must be an absolute path."))
-            if not os.path.isdir(folder):
-                raise UserError(
-                    self.env._("The 835 inbound folder %s does not exist on the server.", folder)
-                )
-        return super().set_values()
+    # the related folder reaches the company when the settings record is created (before
+    # set_values, where a check would compare the company's new value with itself)
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
+            self._hc_rcm_check_inbound_folder(vals, company)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._hc_rcm_check_inbound_folder(vals, self.company_id[:1] or self.env.company)
+        return super().write(vals)
+
+    @api.model
+    def _hc_rcm_check_inbound_folder(self, vals, company):
+        """A new 835 inbound folder must be an existing absolute path on this server."""
+        folder = vals.get("hc_rcm_inbound_folder")
+        if not folder or folder == company.hc_rcm_inbound_folder:
+            return
+        if not os.path.isabs(folder):
+            raise UserError(self.env._("The 835 inbound folder must be an absolute path."))
+        if not os.path.isdir(folder):
+            raise UserError(
+                self.env._("The 835 inbound folder %s does not exist on the server.", folder)
+            )
 
     def action_hc_rcm_setup_accounting(self):
         """Create the missing revenue-cycle accounts and journals with default names."""

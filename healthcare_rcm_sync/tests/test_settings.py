@@ -55,7 +55,7 @@ class TestRcmSettings(RcmCase):
             self.assertFalse(field.readonly, name)
             self.assertEqual(field.type, company[name].type, name)
             key = name.removeprefix("hc_rcm_").removesuffix("_id")
-            self.assertEqual(field.domain or None, DOMAINS.get(key), name)
+            self.assertEqual(getattr(field, "domain", None) or None, DOMAINS.get(key), name)
 
     def test_settings_write_through_to_the_company(self):
         folder = tempfile.mkdtemp(prefix="hc_rcm_settings_")
@@ -81,3 +81,4 @@ class TestRcmSettings(RcmCase):
             with self.assertRaises(UserError) as caught:
                 settings.create({"hc_rcm_inbound_folder": folder}).execute()
             self.assertIn(reason, str(caught.exception))
+        self.assertFalse(self.company.hc_rcm_inbound_folder, "nothing reached the company")
