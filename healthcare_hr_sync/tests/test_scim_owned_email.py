@@ -11,12 +11,10 @@ SCIM_EMAIL = "nora.idp@identity.test"
 
 @tagged("post_install", "-at_install")
 class TestScimOwnedEmail(HrSyncCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.identity = cls.env["hc.integration.backend"].create(
-            {"name": "Identity platform", "code": "idp_owned", "backend_type": "identity"}
-        )
+    def setUp(self):
+        super().setUp()
+        values = {"name": "Identity platform", "code": "idp_owned", "backend_type": "identity"}
+        self.identity = self.env["hc.integration.backend"].create(values)
 
     def hire(self, external_id, provision=False):
         self.upsert_flow.write({"hr_provision_users": provision, "hr_user_invitation": "sso"})

@@ -13,7 +13,7 @@ def secret_field(**kwargs):
 
 
 def secret_is_set_field(**kwargs):
-    """Whether the secret ``<name>`` of ``<name>_is_set`` is stored."""
+    """``<name>_is_set``: whether the secret ``<name>`` is stored."""
     return fields.Boolean(compute="_compute_hc_secrets_set", **kwargs)
 
 
