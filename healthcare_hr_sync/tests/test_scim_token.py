@@ -68,6 +68,13 @@ class TestScimToken(ScimCase):
         self.assertEqual(self.status(TOKEN), 200)
         self.assertIn("secret 'scim_token' set", self.secret_audits().mapped("summary"))
 
+    def test_a_token_stored_before_still_answers(self):
+        """Tokens were always rows of ``hc.integration.secret`` under ``scim_token``: one
+        written straight into the store, as before the helper, authenticates."""
+        self.env["hc.integration.secret"]._set_secret(self.backend, "scim_token", NEW_TOKEN)
+        self.assertEqual(self.status(NEW_TOKEN), 200)
+        self.assertTrue(self.backend.scim_token_is_set)
+
     def test_rotation_replaces_the_token_at_once(self):
         before = len(self.secret_audits())
         self.backend.scim_token = NEW_TOKEN
