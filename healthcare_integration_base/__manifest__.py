@@ -8,7 +8,7 @@
     "author": "Healthcare Integration Suite contributors",
     "license": "LGPL-3",
     "application": True,
-    "depends": ["base", "mail"],
+    "depends": ["base", "mail", "base_automation"],
     "external_dependencies": {"python": ["cryptography", "jsonschema", "rapidfuzz", "requests"]},
     "data": [
         "security/healthcare_integration_base_security.xml",
@@ -28,6 +28,7 @@
         "views/hc_integration_exception_group_views.xml",
         "views/hc_integration_replay_batch_views.xml",
         "views/hc_integration_business_sla_views.xml",
+        "views/ir_actions_server_views_integration.xml",
         "data/mail_activity_type_data.xml",
         "data/ir_cron_data.xml",
         "data/hc_integration_replay_cron.xml",

@@ -34,3 +34,4 @@ from . import test_business_sla
 from . import test_exception_desk_tour
 from . import test_exception_desk_security
 from . import test_sql_log_redaction
+from . import test_outbound_events
