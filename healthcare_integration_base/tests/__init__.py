@@ -35,3 +35,4 @@ from . import test_exception_desk_tour
 from . import test_exception_desk_security
 from . import test_sql_log_redaction
 from . import test_outbound_events
+from . import test_outbound_events_security
