@@ -14,6 +14,8 @@ ORDERING_CONTEXT_KEY = "hc_record_ordering_key"
 _PLAIN_TYPES = {"char", "text", "selection", "integer", "float", "monetary", "boolean", "date"}
 _PLAIN_TYPES |= {"datetime"}
 _RELATIONAL_TYPES = {"many2one", "one2many", "many2many"}
+#: Precommit data key of the record changes to publish when the transaction commits.
+PENDING_KEY = "hc_integration.record_events"
 #: Keys of an outbound definition kept on flow fields rather than in the stored map.
 _OUTBOUND_FLOW_KEYS = ("direction", "outbound_path")
 
@@ -220,6 +222,35 @@ class HcIntegrationFlow(models.Model):
     # ----------------------------------------------------------------------------------
     # Events
     # ----------------------------------------------------------------------------------
+    def _hc_enqueue_record_events_at_commit(self, records, rule_name=None):
+        """Queue the events of ``records`` when the transaction commits, with the records
+        as they are then: one event per record and transaction, so a change saved in
+        several writes (a payment posted, then numbered) is one event, in the order of
+        the first change of each record."""
+        self.ensure_one()
+        data = self.env.cr.precommit.data
+        if PENDING_KEY not in data:
+            pending = data[PENDING_KEY] = {}
+            env = self.env
+            self.env.cr.precommit.add(
+                lambda: env["hc.integration.flow"]._hc_publish_pending(pending)
+            )
+        for record in records:
+            key = (self.id, record._name, record.id)
+            data[PENDING_KEY].setdefault(key, (_changed_at(record), rule_name))
+
+    @api.model
+    def _hc_publish_pending(self, pending):
+        """Precommit: queue the pending record events. A change undone since (its
+        savepoint rolled back: the write date is the earlier one again) is not sent."""
+        for (flow_id, model, record_id), (changed_at, rule_name) in pending.items():
+            flow = self.sudo().browse(flow_id).exists()
+            record = self.env[model].sudo().browse(record_id).exists()
+            if flow.active and record and _changed_at(record) == changed_at:
+                flow._hc_enqueue_record_events(record, rule_name=rule_name)
+        pending.clear()
+        self.env.flush_all()  # the commit does not flush again after precommit hooks
+
     def _hc_enqueue_record_events(self, records, rule_name=None):
         """Queue one event per record on this outbound flow; returns the messages stored
         (a change already queued — same flow, record, write date and content — is not
@@ -260,7 +291,7 @@ class HcIntegrationFlow(models.Model):
     def _hc_record_event(self, record, definition):
         """The event document of ``record``: the envelope and the declared fields only."""
         versions = self._get_accepted_versions() or ["1.0"]
-        changed_at = record.write_date or record.create_date
+        changed_at = _changed_at(record)
         return {
             "event_type": self.event_type,
             "schema_version": versions[0],
@@ -310,3 +341,10 @@ class HcIntegrationFlow(models.Model):
             binding = bindings.filtered(lambda b: b.backend_id == self.backend_id)[:1]
             return binding.external_id or None
         return related.display_name
+
+
+def _changed_at(record):
+    """When ``record`` last changed (None for models without access log fields)."""
+    if "write_date" not in record._fields:
+        return None
+    return record.write_date or record.create_date

@@ -73,14 +73,14 @@ class IrActionsServer(models.Model):
         return any(action.state == STATE for action in self.sudo())
 
     def _run_action_hc_integration_flow_multi(self, eval_context=None):
-        """Queue one event per record (the automation's records) on the flow; nothing is
-        sent inside the transaction: the delivery cron sends after commit."""
+        """Queue one event per record (the automation's records) on the flow when the
+        transaction commits; the delivery cron sends them after the commit."""
         records = eval_context.get("records") or eval_context.get("record")
         if not records:
             return False
         flow = self.sudo().hc_flow_id
         if flow.active:
-            flow._hc_enqueue_record_events(
+            flow._hc_enqueue_record_events_at_commit(
                 records, rule_name=self.sudo().base_automation_id.name or self.name
             )
         return False

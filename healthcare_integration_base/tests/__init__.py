@@ -36,3 +36,4 @@ from . import test_exception_desk_security
 from . import test_sql_log_redaction
 from . import test_outbound_events
 from . import test_outbound_events_security
+from . import test_outbound_templates

@@ -98,6 +98,10 @@ class OutboundEventCase(TransportCase):
             sent += done
         return sent
 
+    def commit_point(self):
+        """What a commit runs first (precommit hooks): the record events are queued."""
+        self.env.cr.flush()
+
     def messages(self, flow):
         return self.Message.search([("flow_id", "=", flow.id)], order="id")
 
@@ -134,6 +138,8 @@ class TestOutboundEvents(OutboundEventCase):
         order = self.order()
         self.assertFalse(self.messages(self.flow), "a draft order matches no rule")
         order.button_confirm()
+        self.assertFalse(self.messages(self.flow), "queued when the transaction commits")
+        self.commit_point()
         [message] = self.messages(self.flow)
         self.assertEqual(self.deliver(), 1)
         self.assertEqual(message.state, "done", message.last_error)
@@ -165,11 +171,13 @@ class TestOutboundEvents(OutboundEventCase):
     def test_the_same_change_run_twice_is_sent_once(self):
         order = self.order()
         order.button_confirm()
+        self.commit_point()
         # the automation replayed on the same change: the rule's action runs again
         self.action.with_context(
             active_model="purchase.order", active_id=order.id, active_ids=order.ids
         ).run()
         order.write({"state": "purchase"})  # the rule fires again, nothing changed
+        self.commit_point()
         self.assertEqual(len(self.messages(self.flow)), 1)
         self.deliver()
         self.assertEqual(len(self.receiver.deliveries), 1)
@@ -178,7 +186,9 @@ class TestOutboundEvents(OutboundEventCase):
         with freeze_time(T0) as frozen:
             order = self.order()
             order.button_confirm()
+            self.commit_point()
             order.partner_ref = "SO-778"  # a second change of the confirmed order
+            self.commit_point()
             first, second = self.messages(self.flow)
             self.assertEqual(first.ordering_key, second.ordering_key)
             self.receiver.queue(Reply(503))
@@ -199,6 +209,7 @@ class TestOutboundEvents(OutboundEventCase):
             self.backend.base_url = unused_url()
             order = self.order()
             order.button_confirm()
+            self.commit_point()
             [message] = self.messages(self.flow)
             self.deliver()
             self.assertEqual((message.state, message.attempts), ("retry", 1))
@@ -221,6 +232,16 @@ class TestOutboundEvents(OutboundEventCase):
     def test_archived_flow_queues_nothing(self):
         self.flow.active = False
         self.order().button_confirm()
+        self.commit_point()
+        self.assertFalse(self.messages(self.flow))
+
+    def test_a_change_rolled_back_is_not_sent(self):
+        order = self.order()
+        with self.assertRaises(ValueError), self.env.cr.savepoint():
+            order.button_confirm()
+            raise ValueError("the caller fails after the change")
+        self.assertEqual(order.state, "draft")
+        self.commit_point()
         self.assertFalse(self.messages(self.flow))
 
 
@@ -259,7 +280,9 @@ class TestOutboundEventDefinitions(OutboundEventCase):
         self.assertEqual(rule.action_server_ids.state, "hc_integration_flow")
         order = self.order()
         order.button_confirm()
+        self.commit_point()
         order.partner_ref = "SO-1"  # not a transition to purchase: no event
+        self.commit_point()
         self.assertEqual(len(self.messages(flow)), 1)
         trigger["before_domain"] = []
         version = flow.declarative_version
