@@ -196,8 +196,10 @@ class HcIntegrationFlow(models.Model):
         else:
             # conditions are written after create: base.automation computes them from the
             # trigger at creation
-            rule = self.env["base.automation"].sudo().create(
-                {key: values[key] for key in ("name", "model_id", "trigger")}
+            rule = (
+                self.env["base.automation"]
+                .sudo()
+                .create({key: values[key] for key in ("name", "model_id", "trigger")})
             )
             rule.write(values)
             action = action.create(

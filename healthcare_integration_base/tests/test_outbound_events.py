@@ -67,7 +67,9 @@ class OutboundEventCase(TransportCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        missing = [app for app in ("purchase", "stock") if app not in cls.env.registry._init_modules]
+        missing = [
+            app for app in ("purchase", "stock") if app not in cls.env.registry._init_modules
+        ]
         if missing:  # a skip would not be a pass (Makefile TEST_EXTRA_ADDONS installs them)
             raise AssertionError(f"purchase and stock must be installed for the tests: {missing}")
         cls.backend.write({"name": "Supplier portal", "outbound_secret": RECEIVER_SECRET})
@@ -151,7 +153,9 @@ class TestOutboundEvents(OutboundEventCase):
             set(body), {"event_type", "schema_version", "occurred_at", "order"}, "envelope"
         )
         self.assertEqual(body["event_type"], "purchase_order.approved")
-        self.assertEqual(set(body["order"]), {"number", "supplier_code", "supplier_reference", "lines"})  # fmt: skip
+        self.assertEqual(
+            set(body["order"]), {"number", "supplier_code", "supplier_reference", "lines"}
+        )
         self.assertEqual(
             (body["order"]["number"], body["order"]["supplier_code"]), (order.name, "SUP-1")
         )
@@ -265,13 +269,20 @@ class TestOutboundEventDefinitions(OutboundEventCase):
             "unknown key(s) extra": {"extra": 1},
         }
         for match, changes in cases.items():
-            with self.subTest(match), self.assertRaisesRegex(UserError, match.replace("(", r"\(").replace(")", r"\)")):  # fmt: skip
+            with (
+                self.subTest(match),
+                self.assertRaisesRegex(UserError, match.replace("(", r"\(").replace(")", r"\)")),
+            ):
                 self.import_definition(**changes)
         self.assertFalse(self.env["hc.integration.flow"].search([("code", "=", "po_out")]))
 
     def test_import_with_a_trigger_creates_and_updates_the_automation_rule(self):
-        trigger = {"on": "on_create_or_write", "domain": [["state", "=", "purchase"]],
-                   "before_domain": [["state", "!=", "purchase"]], "fields": ["state"]}  # fmt: skip
+        trigger = {
+            "on": "on_create_or_write",
+            "domain": [["state", "=", "purchase"]],
+            "before_domain": [["state", "!=", "purchase"]],
+            "fields": ["state"],
+        }
         flow = self.import_definition(trigger=trigger)
         self.assertEqual((flow.direction, flow.outbound_path), ("outbound", "/hooks/odoo"))
         rule = flow._hc_automation_action().base_automation_id

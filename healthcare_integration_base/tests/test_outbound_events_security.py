@@ -79,7 +79,9 @@ class TestOutboundEventsSecurity(RpcCase):
         self.assertEqual((action.name, action.hc_flow_id), ("Out", self.events_flow))
 
     def test_import_with_a_trigger_is_for_managers_only(self):
-        definition = dict(DEFINITION, code="po_rule", trigger={"domain": [["state", "=", "purchase"]]})  # fmt: skip
+        definition = dict(
+            DEFINITION, code="po_rule", trigger={"domain": [["state", "=", "purchase"]]}
+        )
         self.assertRpcRefused(
             self.resolver,
             "hc.integration.flow",
@@ -98,7 +100,11 @@ class TestOutboundEventsSecurity(RpcCase):
         )
         # a manager without Settings: the engine writes the rule and its action (audited)
         flow_id = self.rpc(
-            self.manager, "hc.integration.flow", "hc_import_definition", self.backend.code, definition
+            self.manager,
+            "hc.integration.flow",
+            "hc_import_definition",
+            self.backend.code,
+            definition,
         )
         flow = self.env["hc.integration.flow"].browse(flow_id)
         rule = flow._hc_automation_action().base_automation_id

@@ -73,7 +73,9 @@ class TestOutboundTemplates(AccountTestInvoicingCommon):
         self.deliver()
         self.assertEqual(set(messages.mapped("state")), {"done"}, messages.mapped("last_error"))
         self.assertTrue(all(d["verified"] for d in self.receiver.deliveries))
-        self.assertEqual([d["id"] for d in self.receiver.deliveries], messages.mapped("external_id"))  # fmt: skip
+        self.assertEqual(
+            [d["id"] for d in self.receiver.deliveries], messages.mapped("external_id")
+        )
         return [d["body"] for d in self.receiver.deliveries]
 
     def test_payment_status_end_to_end(self):
@@ -104,9 +106,19 @@ class TestOutboundTemplates(AccountTestInvoicingCommon):
         self.assertEqual(self.receiver.requests[0].path, "/payments/status")
         self.assertEqual(
             set(first["payment"]),
-            {"number", "trace_number", "payer_code", "payment_type", "amount", "currency",
-             "date", "state", "is_reconciled", "is_matched"},
-        )  # fmt: skip
+            {
+                "number",
+                "trace_number",
+                "payer_code",
+                "payment_type",
+                "amount",
+                "currency",
+                "date",
+                "state",
+                "is_reconciled",
+                "is_matched",
+            },
+        )
         self.assertEqual(
             (first["payment"]["trace_number"], first["payment"]["payer_code"]),
             ("EFT-778", "PAYER01"),
@@ -137,9 +149,16 @@ class TestOutboundTemplates(AccountTestInvoicingCommon):
         self.assertEqual(self.receiver.requests[0].path, "/orders")
         self.assertEqual(
             set(body["order"]),
-            {"number", "supplier_code", "supplier_reference", "approved_at", "currency",
-             "total", "lines"},
-        )  # fmt: skip
+            {
+                "number",
+                "supplier_code",
+                "supplier_reference",
+                "approved_at",
+                "currency",
+                "total",
+                "lines",
+            },
+        )
         [line] = body["order"]["lines"]
         self.assertEqual(
             (line["product_code"], line["quantity"], line["unit_price"], line["uom"]),
