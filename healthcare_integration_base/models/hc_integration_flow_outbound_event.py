@@ -124,17 +124,6 @@ class HcIntegrationFlow(models.Model):
     # Import / export
     # ----------------------------------------------------------------------------------
     @api.model
-    def hc_import_definition(self, backend_code, definition):
-        """Outbound definitions with a ``trigger`` also create or update their automation
-        rule (without one, managers attach the flow's action to rules of their own)."""
-        flow_id = super().hc_import_definition(backend_code, definition)
-        if isinstance(definition, str):
-            definition = json.loads(definition)
-        if oed.is_outbound(definition) and definition.get("trigger"):
-            self.browse(flow_id)._hc_sync_automation()
-        return flow_id
-
-    @api.model
     def _hc_definition_flow_values(self, backend, definition):
         values = super()._hc_definition_flow_values(backend, definition)
         if not oed.is_outbound(definition):
@@ -158,6 +147,35 @@ class HcIntegrationFlow(models.Model):
     # ----------------------------------------------------------------------------------
     # The automation rule (Odoo's base.automation decides when; this flow what)
     # ----------------------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        flows = super().create(vals_list)
+        flows._hc_sync_automations()
+        return flows
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "declarative_definition" in vals or "handler_model" in vals:
+            self._hc_sync_automations()
+        return result
+
+    def _hc_sync_automations(self):
+        """A definition with a ``trigger`` owns its automation rule, kept in step with it
+        (without one, managers attach the flow's action to rules of their own)."""
+        for flow in self.filtered(lambda f: f._hc_is_record_event_flow()):
+            if flow._hc_definition().get("trigger"):
+                flow._hc_sync_automation()
+
+    def action_hc_open_automation(self):
+        self.ensure_one()
+        rule = self._hc_automation_action().base_automation_id
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "base.automation",
+            "res_id": rule.id,
+            "view_mode": "form",
+        }
+
     def _hc_automation_action(self):
         return (
             self.env["ir.actions.server"]

@@ -301,6 +301,11 @@ class TestOutboundEventDefinitions(OutboundEventCase):
         self.assertEqual((same, same._hc_automation_action().base_automation_id), (flow, rule))
         self.assertFalse(rule.filter_pre_domain)
         self.assertEqual(flow.declarative_version, version + 1, "versioned")
+        stored = json.loads(flow.declarative_definition)
+        stored["trigger"]["domain"] = [["state", "in", ["purchase", "done"]]]
+        flow.declarative_definition = json.dumps(stored)  # edited in the flow form
+        self.assertEqual(rule.filter_domain, "[['state', 'in', ['purchase', 'done']]]")
+        trigger = stored["trigger"]
         exported = flow.hc_export_definition()
         self.assertEqual((exported["direction"], exported["trigger"]), ("outbound", trigger))
 
