@@ -57,3 +57,4 @@ from . import hc_integration_business_sla
 from . import hc_integration_flow_outbound_event
 from . import hc_integration_handler_outbound_record
 from . import ir_actions_server_integration
+from . import base_automation_integration

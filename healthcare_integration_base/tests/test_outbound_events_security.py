@@ -70,6 +70,20 @@ class TestOutboundEventsSecurity(RpcCase):
         self.assertEqual((self.action.name, self.action.state), ("Send orders", STATE))
         self.assertEqual(other.state, "code")
 
+    def test_settings_admin_cannot_change_or_delete_the_rule(self):
+        rule = self.env["base.automation"].create(
+            {"name": "Orders", "model_id": self.model_id, "trigger": "on_create_or_write"}
+        )
+        self.action.base_automation_id = rule
+        self.action.usage = "base_automation"
+        for args in (("write", [rule.id], {"filter_domain": "[]"}), ("unlink", [rule.id])):
+            with self.subTest(args[0]):
+                self.assertRpcRefused(
+                    self.settings_admin, "base.automation", *args, error="AccessError"
+                )
+        self.rpc(self.manager_admin, "base.automation", "write", [rule.id], {"name": "Out"})
+        self.assertEqual(rule.name, "Out")
+
     def test_manager_with_settings_configures_it(self):
         [action_id] = self.rpc(
             self.manager_admin, "ir.actions.server", "create", [self.action_values()]
