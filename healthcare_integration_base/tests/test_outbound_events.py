@@ -10,7 +10,7 @@ import standardwebhooks
 from freezegun import freeze_time
 
 from odoo.exceptions import UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .stand_ins import RECEIVER_SECRET, ReceiverStandIn, Reply, TransportCase, unused_url
 
@@ -232,6 +232,20 @@ class TestOutboundEvents(OutboundEventCase):
         self.assertEqual(self.flow.circuit_state, "closed")
         self.assertEqual(len(self.receiver.deliveries), 1)
         self.assertTrue(self.receiver.deliveries[0]["verified"])
+
+    def test_a_buyer_without_integration_rights_triggers_it(self):
+        buyer = new_test_user(self.env, "hc_events_buyer", groups="purchase.group_purchase_user")
+        order = self.order().with_user(buyer)
+        self.assertFalse(self.Message.with_user(buyer).has_access("read"))
+        order.button_confirm()
+        self.commit_point()
+        [message] = self.messages(self.flow)
+        audit = self.env["hc.integration.audit"].search(
+            [("action", "=", "message.record_event"), ("message_id", "=", message.id)]
+        )
+        self.assertEqual(audit.user_id, buyer, "audited as the user whose change it was")
+        self.deliver()
+        self.assertEqual(message.state, "done")
 
     def test_archived_flow_queues_nothing(self):
         self.flow.active = False
