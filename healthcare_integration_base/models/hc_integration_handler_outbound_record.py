@@ -10,7 +10,7 @@ class HcIntegrationHandlerOutboundRecord(models.AbstractModel):
 
     _name = "hc.integration.handler.outbound.record"
     _inherit = "hc.integration.handler.outbound"
-    _description = "Outbound: Odoo record changes (declarative)"
+    _description = "Outbound: Odoo record changes (configured in the flow)"
     _hc_abstract_handler = False
 
     @api.model
