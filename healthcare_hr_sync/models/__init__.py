@@ -40,3 +40,4 @@ from . import hc_hr_scim_write
 from . import hc_hr_scim_employee
 from . import hc_hr_handler_scim_employee
 from . import hc_hr_business_chain
+from . import hc_integration_extract_dataset

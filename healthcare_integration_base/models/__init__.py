@@ -58,3 +58,9 @@ from . import hc_integration_flow_outbound_event
 from . import hc_integration_handler_outbound_record
 from . import ir_actions_server_integration
 from . import base_automation_integration
+
+# governed extracts for the data warehouse
+from . import hc_integration_extract_dataset
+from . import hc_integration_extract
+from . import hc_integration_extract_run
+from . import hc_integration_extract_pull
