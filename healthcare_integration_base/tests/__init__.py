@@ -37,3 +37,4 @@ from . import test_sql_log_redaction
 from . import test_outbound_events
 from . import test_outbound_events_security
 from . import test_outbound_templates
+from . import test_extract
