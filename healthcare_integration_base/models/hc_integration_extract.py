@@ -150,14 +150,26 @@ class HcIntegrationExtract(models.Model):
     # ------------------------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            self._hc_check_writable(vals)
         if any(vals.get("folder_path") for vals in vals_list):
             self._hc_check_folder_admin()
         return super().create(vals_list)
 
     def write(self, vals):
+        self._hc_check_writable(vals)
         if "folder_path" in vals:
             self._hc_check_folder_admin()
         return super().write(vals)
+
+    def _hc_check_writable(self, vals):
+        """The watermark and the last run's figures are the runs' own (written with
+        sudo): moving a watermark by hand would skip or repeat rows without a trace."""
+        engine_fields = set(self._hc_audit_runtime_fields) - {"next_run_at"}
+        if not self.env.su and engine_fields & set(vals):
+            raise AccessError(
+                self.env._("The watermark and the results of an extract are set by its runs.")
+            )
 
     def _hc_check_folder_admin(self):
         """Choosing where the server writes files is an administrator's decision."""

@@ -38,3 +38,5 @@ from . import test_outbound_events
 from . import test_outbound_events_security
 from . import test_outbound_templates
 from . import test_extract
+from . import test_extract_pull
+from . import test_extract_security
