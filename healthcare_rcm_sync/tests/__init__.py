@@ -10,3 +10,4 @@ from . import test_security
 from . import test_webhook
 from . import test_receivables_tieout
 from . import test_settings
+from . import test_extract_remittance
