@@ -319,6 +319,58 @@ def _status_path():
     }
 
 
+def _extract_path():
+    """The governed extracts served to the data warehouse (``controllers/extract.py``)."""
+    text = {"schema": {"type": "string"}}
+    header = {"schema": {"type": "string"}}
+    return {
+        "/healthcare/extract/{code}": {
+            "get": {
+                "operationId": "get_extract_page",
+                "summary": "A page of a governed extract (CSV or JSON Lines)",
+                "tags": ["extracts"],
+                "security": [{"apiKey": []}],
+                "parameters": [
+                    {
+                        "in": "path",
+                        "name": "code",
+                        "required": True,
+                        "schema": {"type": "string", "pattern": "^[a-z0-9_]{1,64}$"},
+                    },
+                    {
+                        "in": "query",
+                        "name": "after",
+                        "required": False,
+                        "description": "Watermark to continue after (X-HC-Watermark-To of "
+                        "the previous page); the extract's own watermark when omitted.",
+                        "schema": {"type": "string", "pattern": "^(0|[0-9]{8}T[0-9]{12}Z_[0-9]+)$"},
+                    },
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The rows after the watermark, at most one page.",
+                        "headers": {
+                            name: header
+                            for name in (
+                                "X-HC-Watermark-From",
+                                "X-HC-Watermark-To",
+                                "X-HC-Row-Count",
+                                "X-HC-SHA256",
+                            )
+                        },
+                        "content": {"text/csv": text, "application/x-ndjson": text},
+                    },
+                    "400": _problem_response("The after parameter is not a watermark."),
+                    "401": _problem_response("Missing or invalid API key."),
+                    "403": _problem_response("This key may not pull this extract."),
+                    "404": _problem_response("No extract with this code is served."),
+                    "503": _problem_response("Database unavailable; retry later.", _RETRY_AFTER),
+                },
+            }
+        }
+    }
+
+
 def _operations_paths():
     unavailable = _problem_response("Database unavailable.", _RETRY_AFTER)
     metrics_media = "text/plain; version=0.0.4"
@@ -397,6 +449,7 @@ def build_document(flows, version="1.0.0", server_url=None):
     paths = _webhook_paths(flows, schemas)  # lifts the flows' $defs into ``schemas``
     paths.update(_status_path())
     paths.update(_operations_paths())
+    paths.update(_extract_path())
     document = {
         "openapi": "3.1.0",
         "info": {
