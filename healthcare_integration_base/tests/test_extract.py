@@ -7,7 +7,7 @@ import time
 from unittest.mock import patch
 
 from odoo.exceptions import ValidationError
-from odoo.tests import tagged
+from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import config
 
 from ..tools import extract_files
@@ -47,6 +47,7 @@ EXCEPTION_COLUMNS = [
     "last_occurred_at",
     "updated_at",
 ]
+READER_GROUP = "healthcare_integration_base.group_integration_extract_reader"
 #: A value of the test payloads: it must never reach a file.
 PERSON = "Zelda Phiperson"
 
@@ -343,6 +344,34 @@ class TestExtract(ExtractTestMixin, IntegrationCase):
             with self.subTest(values=values), self.assertRaises(ValidationError) as refusal:
                 extract.write(values)
             self.assertIn(reason, str(refusal.exception))
+
+    def test_form_of_a_manager(self):
+        """The Extracts form as an Integration Manager who is not an administrator: the
+        folder is read-only, a pulled extract is configured in full."""
+        manager = new_test_user(
+            self.env,
+            "hc_t_extract_form_manager",
+            groups="healthcare_integration_base.group_integration_manager",
+        )
+        menu = self.env.ref("healthcare_integration_base.hc_integration_extract_menu")
+        self.assertIn(menu.id, self.env["ir.ui.menu"].with_user(manager)._visible_menu_ids())
+        user = new_test_user(
+            self.env,
+            "hc_t_extract_form_user",
+            groups="healthcare_integration_base.group_integration_user",
+        )
+        self.assertNotIn(menu.id, self.env["ir.ui.menu"].with_user(user)._visible_menu_ids())
+        form = Form(self.env["hc.integration.extract"].with_user(manager))
+        form.name = "Warehouse messages"
+        form.code = "t_form_pull"
+        form.backend_id = self.warehouse
+        form.dataset = "messages"
+        self.assertEqual(form.column_names, ", ".join(MESSAGE_COLUMNS))
+        self.assertTrue(form._get_modifier("folder_path", "readonly"))
+        form.destination = "pull"
+        extract = form.save()
+        self.assertEqual(extract.allowed_group_id, self.env.ref(READER_GROUP))
+        self.assertEqual(extract.watermark, extract_files.START)
 
     def test_configuration_changes_are_audited_without_runtime_noise(self):
         extract = self.make_extract(self.warehouse)
