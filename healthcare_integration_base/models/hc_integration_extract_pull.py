@@ -36,7 +36,10 @@ class HcIntegrationExtract(models.Model):
         """``(status, body, headers)`` of a page of extract ``code`` for the current user:
         the body is bytes for a page, a problem dict otherwise."""
         user = self.env.user
-        extract = self.sudo().search([("code", "=", code), ("destination", "=", "pull")], limit=1)
+        extract = self.sudo().search(
+            [("code", "=", code), ("destination", "=", "pull"), ("backend_id.active", "=", True)],
+            limit=1,
+        )
         if not extract:
             return 404, problems.problem(404, "No extract with this code is served."), {}
         if not extract._hc_may_pull(user):

@@ -147,6 +147,12 @@ class TestExtractPull(ExtractTestMixin, WebhookHttpCase):
         self.assertProblem(self.pull(self.key, code="no_such_extract"), 404)
         folder_extract = self.make_extract(self.warehouse, code="t_folder_only")
         self.assertProblem(self.pull(self.key, code=folder_extract.code), 404)
+        self.extract.active = False
+        self.assertProblem(self.pull(self.key), 404)
+        self.extract.active = True
+        self.warehouse.active = False
+        self.assertProblem(self.pull(self.key), 404)
+        self.warehouse.active = True
         for after in ("yesterday", "20261202T134852123456Z", "1;DROP"):
             with self.subTest(after=after):
                 self.assertProblem(self.pull(self.key, after=after), 400)
