@@ -38,3 +38,9 @@ class HcIntegrationMetrics(models.AbstractModel):
         if count:
             chains["hire_to_user_active"] = (count, float(p50), float(p95))
         return chains
+
+    @api.model
+    def _hc_business_chain_starts(self):
+        starts = super()._hc_business_chain_starts()
+        starts["hire_to_user_active"] = ("employee.upsert", self.env._("Hire → user active"))
+        return starts

@@ -64,3 +64,4 @@ from . import hc_integration_extract_dataset
 from . import hc_integration_extract
 from . import hc_integration_extract_run
 from . import hc_integration_extract_pull
+from . import hc_integration_business_chain_card

@@ -30,3 +30,4 @@ from . import hc_rcm_handler_writeoff
 from . import hc_rcm_handler_collections
 from . import hc_rcm_tieout
 from . import hc_integration_extract_dataset
+from . import hc_rcm_business_chain

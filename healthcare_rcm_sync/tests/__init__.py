@@ -11,3 +11,4 @@ from . import test_webhook
 from . import test_receivables_tieout
 from . import test_settings
 from . import test_extract_remittance
+from . import test_business_chain_bank
