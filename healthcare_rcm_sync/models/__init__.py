@@ -31,3 +31,5 @@ from . import hc_rcm_handler_collections
 from . import hc_rcm_tieout
 from . import hc_integration_extract_dataset
 from . import hc_rcm_business_chain
+from . import hc_integration_exception_rcm_cause
+from . import hc_integration_mapping_payer_requeue

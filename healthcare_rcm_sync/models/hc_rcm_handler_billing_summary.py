@@ -130,7 +130,7 @@ class HcRcmHandlerBillingSummary(models.AbstractModel):
             + [("service_line", line.get("service_line_code")) for line in lines]
             + [("payer", line.get("payer_code")) for line in lines if line.get("payer_code")],
         )
-        self._hc_rcm_check_ignored_payers(lines, resolved, batch_id)
+        self._hc_rcm_check_ignored_payers(lines, resolved, batch_id, backend)
         ignored = sorted(
             {
                 line.get("service_line_code")
@@ -151,8 +151,9 @@ class HcRcmHandlerBillingSummary(models.AbstractModel):
         return resolved
 
     @api.model
-    def _hc_rcm_check_ignored_payers(self, lines, resolved, batch_id):
-        """A payer mapped as ignored has no receivable to debit: the batch waits."""
+    def _hc_rcm_check_ignored_payers(self, lines, resolved, batch_id, backend=None):
+        """A payer mapped as ignored has no receivable to debit: the batch waits (its
+        exception opens the first such payer's mapping, the desk groups by it)."""
         ignored = sorted(
             {
                 line["payer_code"]
@@ -168,7 +169,10 @@ class HcRcmHandlerBillingSummary(models.AbstractModel):
                     "Map them to a contact, then retry.",
                     batch=batch_id,
                     codes=", ".join(ignored),
-                )
+                ),
+                record=self.env["hc.integration.mapping"]._lookup(backend, "payer", ignored[0])
+                if backend
+                else None,
             )
 
     @api.model

@@ -73,7 +73,10 @@ class HcRcmHandlerPaymentPosted(models.AbstractModel):
                     "not posted. Map the payer to a contact and retry.",
                     payer=payload.get("payer_code"),
                     id=payload.get("payment_id"),
-                )
+                ),
+                record=self.env["hc.integration.mapping"]._lookup(
+                    backend, "payer", payload.get("payer_code")
+                ),
             )
         return payer
 

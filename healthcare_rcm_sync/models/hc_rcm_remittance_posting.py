@@ -97,7 +97,9 @@ class HcRcmRemittance(models.Model):
                     "%(trace)s was not posted. Map the payer to a contact and retry.",
                     payer=payer_code,
                     trace=rem.trace.number,
-                )
+                ),
+                # the record to fix, and the payer the desk groups by
+                record=self.env["hc.integration.mapping"]._lookup(backend, "payer", payer_code),
             )
         return payer, payer_code
 

@@ -12,3 +12,4 @@ from . import test_receivables_tieout
 from . import test_settings
 from . import test_extract_remittance
 from . import test_business_chain_bank
+from . import test_payer_cause
