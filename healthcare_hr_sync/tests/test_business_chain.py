@@ -21,5 +21,10 @@ class TestHireToUserChain(HrSyncCase):
         count, p50, _p95 = chains["hire_to_user_active"]
         self.assertEqual(count, 1)
         self.assertAlmostEqual(p50, 30 * 60, delta=120)
+        self.upsert_flow.invalidate_recordset()
+        self.assertRegex(
+            self.upsert_flow.business_chain_summary,
+            r"Hire → user active \(24 h\): p50 (29|30|31)\.\d min",
+        )
         text = self.env["hc.integration.metrics"]._hc_prometheus()
         self.assertIn('hc_business_chain_seconds_count{chain="hire_to_user_active"} 1', text)
