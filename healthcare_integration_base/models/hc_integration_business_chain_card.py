@@ -23,6 +23,12 @@ class HcIntegrationMetrics(models.AbstractModel):
         ``super()``, next to their ``_hc_business_chains``."""
         return {}
 
+    @api.model
+    def _hc_business_chain_flow_stats(self):
+        """``{chain name: {flow id: (count, p50, p95)}}`` for chains that know the flow
+        each case started on (two 835 flows); other chains show their totals."""
+        return {}
+
 
 class HcIntegrationFlow(models.Model):
     """Business chains across flows (hire received → user active, 835 received →
@@ -41,19 +47,24 @@ class HcIntegrationFlow(models.Model):
         Metrics = self.env["hc.integration.metrics"]
         starts = Metrics._hc_business_chain_starts()
         stats = Metrics._hc_business_chains() if starts and self else {}
+        per_flow = Metrics._hc_business_chain_flow_stats() if starts and self else {}
         for flow in self:
             lines = []
             for chain, (event_type, label) in sorted(starts.items()):
                 if flow.event_type != event_type:
                     continue
-                count, p50, p95 = stats.get(chain, (0, 0.0, 0.0))
-                lines.append(
-                    self.env._(
-                        "%(label)s (24 h): p50 %(p50)s · p95 %(p95)s · %(count)s",
-                        label=label,
-                        p50=format_elapsed(p50),
-                        p95=format_elapsed(p95),
-                        count=count,
-                    )
-                )
+                stat = per_flow[chain].get(flow.id) if chain in per_flow else stats.get(chain)
+                lines.append(flow._hc_business_chain_line(label, stat))
             flow.business_chain_summary = "\n".join(lines) or False
+
+    def _hc_business_chain_line(self, label, stat):
+        if not stat or not stat[0]:
+            return self.env._("%s (24 h): none ended", label)
+        count, p50, p95 = stat
+        return self.env._(
+            "%(label)s (24 h): p50 %(p50)s · p95 %(p95)s · %(count)s",
+            label=label,
+            p50=format_elapsed(p50),
+            p95=format_elapsed(p95),
+            count=count,
+        )

@@ -8,13 +8,16 @@ CHAIN = "remittance_to_bank_reconciled"
 # carry one; else when the file was received — the file message the transaction was split
 # from — else when the transaction was queued) to the moment the remittance's payment was
 # fully reconciled with a bank statement line by Odoo's reconciliation (the create_date of
-# the full reconcile that holds both), for reconciliations of the last 24 hours
+# the full reconcile that holds both), for reconciliations of the last 24 hours: per 835
+# flow (the dashboard cards) and in all (the metrics), in one query with grouping sets
 REMITTANCE_TO_BANK_SQL = """
-    SELECT count(*),
+    SELECT flow_id,
+           count(*),
            percentile_cont(0.5) WITHIN GROUP (ORDER BY elapsed),
            percentile_cont(0.95) WITHIN GROUP (ORDER BY elapsed)
       FROM (
-            SELECT EXTRACT(EPOCH FROM max(full_rec.create_date) - min(
+            SELECT child.flow_id,
+                   EXTRACT(EPOCH FROM max(full_rec.create_date) - min(
                        COALESCE(child.occurred_at, parent.occurred_at, parent.received_at,
                                 child.received_at))) AS elapsed
               FROM account_full_reconcile full_rec
@@ -30,9 +33,10 @@ REMITTANCE_TO_BANK_SQL = """
                     SELECT 1 FROM account_move_line bank_line
                      WHERE bank_line.full_reconcile_id = full_rec.id
                        AND bank_line.statement_line_id IS NOT NULL)
-          GROUP BY rem.payment_id
+          GROUP BY rem.payment_id, child.flow_id
            ) AS chain
      WHERE elapsed >= 0
+  GROUP BY GROUPING SETS ((flow_id), ())
 """
 
 
@@ -49,14 +53,31 @@ class HcIntegrationMetrics(models.AbstractModel):
     _inherit = "hc.integration.metrics"
 
     @api.model
-    def _hc_business_chains(self):
-        chains = super()._hc_business_chains()
+    def _hc_rcm_bank_chain(self):
+        """``{835 flow id, or None for all: (count, p50 seconds, p95 seconds)}``."""
         self.env.flush_all()
         self.env.cr.execute(REMITTANCE_TO_BANK_SQL)
-        count, p50, p95 = self.env.cr.fetchone()
-        if count:
-            chains[CHAIN] = (count, float(p50), float(p95))
+        return {
+            flow_id: (count, float(p50), float(p95))
+            for flow_id, count, p50, p95 in self.env.cr.fetchall()
+            if count
+        }
+
+    @api.model
+    def _hc_business_chains(self):
+        chains = super()._hc_business_chains()
+        total = self._hc_rcm_bank_chain().get(None)
+        if total:
+            chains[CHAIN] = total
         return chains
+
+    @api.model
+    def _hc_business_chain_flow_stats(self):
+        stats = super()._hc_business_chain_flow_stats()
+        stats[CHAIN] = {
+            flow_id: stat for flow_id, stat in self._hc_rcm_bank_chain().items() if flow_id
+        }
+        return stats
 
     @api.model
     def _hc_business_chain_starts(self):

@@ -74,11 +74,19 @@ class TestRemittanceToBankChain(BankChainCase):
 
     def test_on_the_dashboard_card_and_in_the_metrics(self):
         self.remit("EFT2000", hours_ago=3)
+        self.assertIn(
+            "reconciled with the bank (24 h): none ended", self.flow_835.business_chain_summary
+        )
         self.deposit()
         self.flow_835.invalidate_recordset()
         summary = self.flow_835.business_chain_summary
         self.assertIn("835 received → reconciled with the bank (24 h)", summary)
         self.assertIn("p50 3.0 h", summary)
+        self.assertIn(
+            "reconciled with the bank (24 h): none ended",
+            self.flow_json.business_chain_summary,
+            "the other 835 flow received nothing: its card has no figure",
+        )
         other = self.flows["payment_posted"]
         self.assertFalse(other.business_chain_summary, "the chain starts on the 835 flows")
         text = self.env["hc.integration.metrics"]._hc_prometheus()
