@@ -31,13 +31,14 @@ ODOO_ARGS = --addons-path=$(ADDONS_PATH) $(DB_ARGS)
 TEST_PATHS ?= healthcare_integration_base/tests healthcare_hr_sync/tests healthcare_rcm_sync/tests tests
 PYTEST_ARGS ?=
 
-.PHONY: help check check-test-imports test test-odoo demo demo-traffic lint bench clean-test-db
+.PHONY: help check check-test-imports test test-odoo demo demo-traffic screenshots lint bench clean-test-db
 
 help:
 	@echo "make demo   - create or reuse $(HC_DEMO_DB), install the suite with demo data, start Odoo on :$(HC_HTTP_PORT)"
 	@echo "make test   - fresh database $(HC_TEST_DB), install the suite, run every test with pytest-odoo"
 	@echo "make test-odoo - fresh database $(HC_TEST_DB), the addons' tests through Odoo's own runner"
 	@echo "make demo-traffic - play the HRIS, billing system and clearinghouse against the running demo"
+	@echo "make screenshots - README screenshots of the exception desk from the running demo (headless Chromium)"
 	@echo "make lint   - run the pre-commit hooks on every file"
 	@echo "make bench  - run the benchmarks (they print figures; they are not tests)"
 
@@ -81,6 +82,9 @@ demo: check
 
 demo-traffic:
 	$(PYTHON) tools/demo_sender.py --url http://localhost:$(HC_HTTP_PORT)
+
+screenshots:
+	$(PYTHON) tools/desk_screenshots.py --url http://localhost:$(HC_HTTP_PORT) --db $(HC_DEMO_DB) --grant-accounting
 
 lint:
 	$(PYTHON) -m pre_commit run --all-files --show-diff-on-failure
