@@ -66,14 +66,19 @@ class HcIntegrationProcessor(models.AbstractModel):
 
     @api.model
     def _trigger_cron_once(self, xmlid, at=None):
-        """``_trigger`` the cron unless this transaction already did, or a trigger that is
-        due and not yet consumed is waiting for it.
+        """``_trigger`` the cron unless this transaction already did, or a due trigger is
+        waiting that a run of the cron has not started on yet.
 
-        Each trigger costs an insert and, after commit, a new connection to the
-        ``postgres`` database for ``NOTIFY`` (Odoo does not pool those): a burst of
-        deliveries needs one wake-up, not one per event. Skipping is safe: the scheduler
-        deletes triggers only when a run completes, and a lane reports remaining work
-        (so it runs again at once) when messages arrived during its run.
+        Each trigger costs an insert and, after commit, a ``NOTIFY`` on the ``postgres``
+        database: a burst of deliveries needs one wake-up, not one per event. When a run
+        completes, the scheduler deletes the due triggers its transaction sees, i.e. those
+        committed before the run started; a run's last look at the queue may come before
+        this transaction commits. So an older trigger, one already there when the cron's
+        latest call started (its ``ir.cron.progress`` row), is no promise of a run that
+        will see this message: skipping on it lost wake-ups (a message posted during the
+        end of a run waited for the next scheduled call; issue 13, two servers test). A
+        trigger created after that call started (``create_date`` is the start of its
+        transaction) is invisible to the running job and survives it.
         """
         woken = self.env.cr.precommit.data.setdefault("hc_integration.woken", set())
         now = fields.Datetime.now()
@@ -87,8 +92,16 @@ class HcIntegrationProcessor(models.AbstractModel):
             return
         if when is None:
             self.env.cr.execute(
-                "SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s AND call_at <= %s LIMIT 1",
-                (cron_id, now),
+                """
+                SELECT 1 FROM ir_cron_trigger t
+                 WHERE t.cron_id = %(cron)s AND t.call_at <= %(now)s
+                   AND t.create_date > coalesce(
+                        (SELECT p.create_date FROM ir_cron_progress p
+                          WHERE p.cron_id = %(cron)s ORDER BY p.id DESC LIMIT 1),
+                        '-infinity')
+                 LIMIT 1
+                """,
+                {"cron": cron_id, "now": now},
             )
             if self.env.cr.fetchone():
                 return

@@ -40,3 +40,4 @@ from . import test_outbound_templates
 from . import test_extract
 from . import test_extract_pull
 from . import test_extract_security
+from . import test_wake_up_race

@@ -1,0 +1,2 @@
+from . import hc_sys_probe_journal
+from . import hc_sys_probe_handler
