@@ -23,7 +23,10 @@ def server_options(**extra):
 
 
 def install(server, timeout=300):
-    """Install the probe addon into ``server``'s database (the server need not run)."""
+    """Install the probe addon into ``server``'s database (the server is not started;
+    its configuration gets the probe's addons path)."""
+    server.options["addons_path"] = ADDONS_PATH
+    server._write_config()
     log_path = server.workdir / f"{server.name}-install-probe.log"
     cmd = [
         harness.PYTHON,

@@ -43,6 +43,13 @@ WAKE_UPS = 3
 WAKE_UP_TIMEOUT = 45
 
 
+@pytest.fixture(scope="module")
+def probe_database(hc_database, hc_server_factory):
+    """The module's database with the probe addon installed."""
+    probe.install(hc_server_factory(hc_database, name="odoo-probe-install"))
+    return hc_database
+
+
 def _deliver(targets, event_id, body):
     """POST to the first server of ``targets``; on a connection error or a 5xx answer,
     to the next one. Returns ``(event_id, server name, status, answer)``."""
@@ -95,8 +102,10 @@ def _kill_server_mid_batch(servers, db, backend_id, timeout=120):
     )
 
 
-def test_two_servers_share_the_queue_and_one_killed_loses_nothing(hc_database, hc_server_factory):
-    db = hc_database
+def test_two_servers_share_the_queue_and_one_killed_loses_nothing(
+    probe_database, hc_server_factory
+):
+    db = probe_database
     run = harness.unique_name("two")
     secret = harness.new_webhook_secret()
     servers = [
@@ -105,7 +114,6 @@ def test_two_servers_share_the_queue_and_one_killed_loses_nothing(hc_database, h
         )
         for name in ("a", "b")
     ]
-    probe.install(servers[0])
     ids = servers[0].run_script(
         harness.seed_sample_flow_script(
             "sys_two",
@@ -186,8 +194,8 @@ def test_two_servers_share_the_queue_and_one_killed_loses_nothing(hc_database, h
     survivor.stop()
 
 
-def test_realtime_wake_up_reaches_the_other_servers_cron_worker(hc_database, hc_server_factory):
-    db = hc_database
+def test_realtime_wake_up_reaches_the_other_servers_cron_worker(probe_database, hc_server_factory):
+    db = probe_database
     run = harness.unique_name("wake")
     secret = harness.new_webhook_secret()
     no_cron = hc_server_factory(
