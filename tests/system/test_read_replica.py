@@ -69,8 +69,9 @@ env["hc.integration.metrics"]._hc_set_metrics_token({METRICS_TOKEN!r})
 def _metric(text, name, **labels):
     """The value of the sample of ``name`` whose labels include ``labels`` (0 if none)."""
     for line in text.splitlines():
-        match = re.match(rf"^{name}\{{(.*)\}} (\S+)$", line)
-        if match and all(f'{key}="{value}"' in match.group(1) for key, value in labels.items()):
+        match = re.match(rf"^{name}(?:\{{(.*)\}})? (\S+)$", line)
+        found = match.group(1) or "" if match else ""
+        if match and all(f'{key}="{value}"' in found for key, value in labels.items()):
             return float(match.group(2))
     return 0.0
 
