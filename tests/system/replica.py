@@ -182,11 +182,12 @@ class StreamingReplica:
     def stop(self):
         if self.running:
             with contextlib.suppress(harness.HarnessError):
-                _run([pg_bin("pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"])
+                # immediate: no shutdown checkpoint, the directory is removed next
+                _run([pg_bin("pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "-w", "stop"])
             self.running = False
 
     def destroy(self):
-        """Stop the standby and remove its directory."""
+        """Stop the standby (at once: it is thrown away) and remove its directory."""
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
 
