@@ -49,6 +49,8 @@ from . import res_config_settings
 
 # the exception desk: causes grouped in the database
 from . import hc_integration_exception_cause
+from . import hc_integration_exception_cause_summary
+from . import hc_integration_processor_cause_summary
 from . import hc_integration_exception_group
 from . import hc_integration_mapping_suggestion
 from . import hc_integration_exception_activity

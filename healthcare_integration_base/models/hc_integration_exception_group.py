@@ -16,8 +16,12 @@ class HcIntegrationExceptionGroup(models.Model):
     PostgreSQL: the count, the oldest, its age against the flow's SLA. Resolvers work the
     group: map once, retry all, ignore all with one note.
 
-    The id is the group's oldest exception, so a group keeps its id while it shrinks
-    unless that exception itself is closed.
+    Its cost follows the number of causes, not of exceptions (issue 11: 100,000 open
+    exceptions open the desk as fast as 1,000): the count comes from the per-cause summary
+    the database keeps (``hc.integration.exception.cause.summary``), the oldest exception
+    of each cause from one index lookup. Name, category, backend, mapping and assignee are
+    the oldest exception's; its id is the group's, so a group keeps its id while it
+    shrinks unless that exception itself is closed.
     """
 
     _name = "hc.integration.exception.group"
@@ -71,21 +75,27 @@ class HcIntegrationExceptionGroup(models.Model):
         self.env.cr.execute(
             f"""
             CREATE VIEW {self._table} AS
-            WITH grouped AS (
-                SELECT min(e.id) AS id,
-                       e.cause_key,
-                       e.flow_id,
-                       e.company_id,
-                       min(e.name) AS name,
-                       min(e.category) AS category,
-                       min(e.backend_id) AS backend_id,
-                       min(e.mapping_id) AS mapping_id,
-                       min(e.user_id) AS user_id,
-                       count(*) AS exception_count,
-                       min(e.create_date) AS oldest_at
-                  FROM hc_integration_exception e
-                 WHERE e.state = 'open'
-              GROUP BY e.cause_key, e.flow_id, e.company_id
+            WITH counted AS (
+                SELECT s.cause_key, s.flow_id, s.company_id,
+                       sum(s.exception_count)::int AS exception_count
+                  FROM hc_integration_exception_cause_summary s
+              GROUP BY s.cause_key, s.flow_id, s.company_id
+                HAVING sum(s.exception_count) > 0
+            ), grouped AS (
+                SELECT o.id, c.cause_key, c.flow_id, c.company_id, o.name, o.category,
+                       o.backend_id, o.mapping_id, o.user_id, c.exception_count,
+                       o.create_date AS oldest_at
+                  FROM counted c
+            CROSS JOIN LATERAL (
+                    SELECT e.id, e.name, e.category, e.backend_id, e.mapping_id, e.user_id,
+                           e.create_date
+                      FROM hc_integration_exception e
+                     WHERE e.state = 'open'
+                       AND coalesce(e.cause_key, '') = c.cause_key
+                       AND coalesce(e.flow_id, 0) = coalesce(c.flow_id, 0)
+                       AND coalesce(e.company_id, 0) = coalesce(c.company_id, 0)
+                  ORDER BY e.create_date, e.id
+                     LIMIT 1) o
             ), aged AS (
                 SELECT g.*,
                        f.sla_minutes,
