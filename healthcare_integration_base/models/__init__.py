@@ -43,6 +43,9 @@ from . import hc_integration_handler_outbound_json
 
 # watching: metrics, alerts, settings
 from . import hc_integration_metric_bucket
+from . import hc_integration_traffic_hour
+from . import hc_integration_metric_bucket_traffic
+from . import hc_integration_traffic_report
 from . import hc_integration_metrics
 from . import hc_integration_alert
 from . import res_config_settings

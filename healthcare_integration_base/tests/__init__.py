@@ -41,3 +41,7 @@ from . import test_extract
 from . import test_extract_pull
 from . import test_extract_security
 from . import test_wake_up_race
+from . import test_exception_cause_summary
+from . import test_exception_cause_summary_concurrency
+from . import test_traffic_report
+from . import test_scale_reports_rpc

@@ -18,10 +18,11 @@ under test), it times ``--repeat`` times (median):
 - scrape: ``hc.integration.metrics._hc_prometheus()`` (what ``/healthcare/metrics`` serves);
 - dashboard: ``search_read`` of the flows with the kanban's figures;
 - exception list: the list view's first page of open exceptions and its count;
-- traffic analysis: the graph view's ``read_group`` (arrival day × state) over its default
-  filter (received this month): an indexed time window, so its cost follows the traffic of
-  the month, not the size of the table (at a constant rate, a 10,000-message history fits
-  in the window and a 1,000,000-message one fills it: expect that ratio, not 1).
+- traffic analysis: the graph view's ``read_group`` (day × outcome, messages summed) over
+  its default filter (this month) of ``hc.integration.traffic.report``, the hourly totals
+  rolled up with the metrics plus the audit rows after the watermark: its cost follows
+  hours × flows, not messages (at a constant rate, a 10,000-message history is 10 hours
+  of the month and a 1,000,000-message one all of the month's hours so far).
 
 It prints both sizes, their ratio (goal <= 3) and asserts nothing. The database is dropped
 at the end unless ``--keep``.
@@ -40,6 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.system import harness
 
 GOAL_RATIO = 3.0
+#: A line printed for comparison, outside the goal: the analysis as it read messages.
+REFERENCE = "(messages, before)"
 #: Arrivals per hour of the generated history.
 RATE = 1000
 INSERT_CHUNK = 200_000
@@ -122,6 +125,7 @@ from datetime import datetime
 
 Flow = env["hc.integration.flow"]
 Exception_ = env["hc.integration.exception"]
+Traffic = env["hc.integration.traffic.report"]
 Message = env["hc.integration.message"]
 Metrics = env["hc.integration.metrics"]
 month = datetime.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
@@ -147,13 +151,20 @@ def exception_list():
 
 
 def traffic():
+    Traffic.read_group([("hour", ">=", month)], ["message_count:sum"],
+                       ["hour:day", "outcome"], lazy=False)
+
+
+def traffic_on_messages():
+    # what the analysis read before (a reference line, not a goal)
     Message.read_group([("received_at", ">=", month)], ["__count"],
                        ["received_at:day", "state"], lazy=False)
 
 
 result = {}
 for name, function in (("scrape", scrape), ("dashboard", dashboard),
-                       ("exception list", exception_list), ("traffic analysis", traffic)):
+                       ("exception list", exception_list), ("traffic analysis", traffic),
+                       (REFERENCE, traffic_on_messages)):
     function()  # warm-up
     times = []
     for _ in range(REPEAT):
@@ -209,13 +220,15 @@ def main(argv=None):
                 fill(db, seeded["flow_id"], args.small + 1, size, base=-1, sign=1)
             # the older past arrived before the watermark: roll everything up again
             harness.query(db, "DELETE FROM hc_integration_metric_bucket")
+            harness.query(db, "DELETE FROM hc_integration_traffic_hour")
             hours = server.run_script(ROLL_UP_SCRIPT, timeout=3600)
             print(
                 f"{size:,} messages ready in {time.monotonic() - started:.0f} s "
                 f"({hours} hours rolled up)"
             )
             results[size] = server.run_script(
-                f"REPEAT = {args.repeat}\n" + MEASURE_SCRIPT, timeout=1800
+                f"REPEAT = {args.repeat}\nREFERENCE = {REFERENCE!r}\n" + MEASURE_SCRIPT,
+                timeout=1800,
             )
         print()
         print(f"median of {args.repeat} runs, ms")
@@ -224,7 +237,8 @@ def main(argv=None):
         for name in results[args.small]:
             small, large = results[args.small][name], results[args.large][name]
             ratio = large / small if small else float("inf")
-            worst = max(worst, ratio)
+            if name != REFERENCE:
+                worst = max(worst, ratio)
             print(f"{name:>18}  {small * 1e3:>12.2f}  {large * 1e3:>12.2f}  {ratio:>6.2f}")
         verdict = "met" if worst <= GOAL_RATIO else "MISSED"
         print(f"worst ratio {worst:.2f} (goal <= {GOAL_RATIO}: {verdict})")
