@@ -59,6 +59,7 @@ from . import hc_integration_mapping_suggestion
 from . import hc_integration_exception_activity
 from . import hc_integration_replay_batch
 from . import hc_integration_business_sla
+from . import hc_integration_message_business_sla
 from . import hc_integration_flow_outbound_event
 from . import hc_integration_handler_outbound_record
 from . import ir_actions_server_integration
