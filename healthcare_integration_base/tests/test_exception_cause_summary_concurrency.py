@@ -41,6 +41,8 @@ class TestExceptionCauseSummaryConcurrency(BaseCase):
                     "backend_id": backend.id,
                     "handler_model": "hc.integration.handler.sample",
                     "event_type": "contact.upsert",
+                    # batch: enqueueing commits no wake-up trigger that would outlive the test
+                    "sync_mode": "batch",
                 }
             )
             self.backend_id, self.flow_id = backend.id, flow.id
