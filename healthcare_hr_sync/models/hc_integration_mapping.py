@@ -13,16 +13,17 @@ HR_MAPPING_TARGETS = {
 class HcIntegrationMapping(models.Model):
     _inherit = "hc.integration.mapping"
 
-    mapping_type = fields.Selection(
-        selection_add=[
-            ("department", "Department"),
-            ("job", "Job position"),
-            ("cost_center", "Cost centre"),
-            ("location", "Work location"),
-            ("credential_type", "Credential type"),
-        ],
-        ondelete={code: "cascade" for code in HR_MAPPING_TARGETS},
-    )
+
+    @api.model
+    def _hc_mapping_types(self):
+        return [
+            *super()._hc_mapping_types(),
+            ("department", self.env._("Department")),
+            ("job", self.env._("Job position")),
+            ("cost_center", self.env._("Cost centre")),
+            ("location", self.env._("Work location")),
+            ("credential_type", self.env._("Credential type")),
+        ]
 
     @api.model
     def _mapping_target_models(self):

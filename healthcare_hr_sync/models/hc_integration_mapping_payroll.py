@@ -10,10 +10,6 @@ PAYROLL_MAPPING_TARGETS = {"earning_code": "account.account"}
 class HcIntegrationMapping(models.Model):
     _inherit = "hc.integration.mapping"
 
-    mapping_type = fields.Selection(
-        selection_add=[("earning_code", "Payroll code")],
-        ondelete={"earning_code": "cascade"},
-    )
     hc_hr_payroll_liability_account_id = fields.Many2one(
         "account.account",
         string="Contribution liability",
@@ -21,6 +17,13 @@ class HcIntegrationMapping(models.Model):
         "taxes payable), the mapped account being the expense. Empty: the company's "
         "employer contributions payable account.",
     )
+
+    @api.model
+    def _hc_mapping_types(self):
+        return [
+            *super()._hc_mapping_types(),
+            ("earning_code", self.env._("Payroll code")),
+        ]
 
     @api.model
     def _mapping_target_models(self):

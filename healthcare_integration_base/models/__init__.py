@@ -12,8 +12,11 @@ from . import hc_integration_flow
 from . import hc_integration_handler_declarative
 from . import hc_integration_flow_declarative
 from . import hc_integration_flow_preview
+from . import hc_integration_flow_mapping_types
 from . import hc_integration_mapping
 from . import hc_integration_mapping_role
+from . import hc_integration_mapping_type
+from . import hc_integration_mapping_declared_type
 from . import hc_integration_binding
 
 # the queue: messages, the processor that applies them, exceptions for people

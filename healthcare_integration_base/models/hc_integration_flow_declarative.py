@@ -79,20 +79,29 @@ class HcIntegrationFlow(models.Model):
         problems = decl.shape_problems(definition)
         if problems:
             return problems
+        declared = definition.get("mapping_types") or {}
+        problems += self._hc_mapping_type_problems(declared)
+        for prefix, part in decl.parts(definition):
+            problems += self._hc_part_problems(part, prefix, declared)
+        return problems
+
+    @api.model
+    def _hc_part_problems(self, part, prefix, declared):
+        """Problems of one record a definition writes (the main one or an ``also``)."""
         handler = self.env[DECLARATIVE]
-        model_name = definition["target_model"]
+        model_name = part["target_model"]
         if model_name not in self.env:
-            return [f"unknown model '{model_name}'"]
+            return [f"{prefix}unknown model '{model_name}'"]
         model = self.env[model_name]
         if handler._hc_refused_model(model_name) or model._abstract or model._transient:
-            return [f"the model '{model_name}' may not be written by an integration flow"]
-        problems += self._hc_match_problems(model, definition.get("match") or {})
-        problems += self._hc_fields_problems(model, definition["fields"], "fields")
+            return [f"{prefix}the model '{model_name}' may not be written by an integration flow"]
+        problems = self._hc_match_problems(model, part.get("match") or {})
+        problems += self._hc_fields_problems(model, part["fields"], f"{prefix}fields", declared)
         allowed = handler._hc_post_actions(model_name)
         problems += [
-            f"post-action '{action}' is not allowed on {model_name} "
+            f"{prefix}post-action '{action}' is not allowed on {model_name} "
             f"(allowed: {', '.join(allowed) or 'none'})"
-            for action in definition.get("post_actions") or []
+            for action in part.get("post_actions") or []
             if action not in allowed
         ]
         return problems
@@ -108,11 +117,35 @@ class HcIntegrationFlow(models.Model):
         return []
 
     @api.model
-    def _hc_fields_problems(self, model, fields_map, where):
+    def _hc_mapping_type_problems(self, declared):
+        """A declared type may not take the code of a type defined in code, nor change
+        the target of one already declared."""
+        problems = []
+        mapping_model = self.env["hc.integration.mapping"]
+        built_in = dict(mapping_model._hc_mapping_types())
+        targets = mapping_model._mapping_target_models()
+        handler = self.env[DECLARATIVE]
+        for code, spec in declared.items():
+            model_name = spec["target_model"]
+            if code in built_in:
+                problems.append(f"mapping_types.{code}: '{code}' is a built-in mapping type")
+            elif code in targets and targets[code] != model_name:
+                problems.append(
+                    f"mapping_types.{code}: already declared with target {targets[code]}"
+                )
+            elif model_name not in self.env or handler._hc_refused_model(model_name):
+                problems.append(f"mapping_types.{code}: '{model_name}' cannot be a target")
+        return problems
+
+    @api.model
+    def _hc_fields_problems(self, model, fields_map, where, declared=None):
         problems = []
         mapping_model = self.env["hc.integration.mapping"]
         mapping_types = dict(mapping_model._fields["mapping_type"]._description_selection(self.env))
         targets = mapping_model._mapping_target_models()
+        for code, spec in (declared or {}).items():
+            mapping_types.setdefault(code, spec["name"])
+            targets.setdefault(code, spec["target_model"])
         for name, spec in fields_map.items():
             label = f"{where}.{name}"
             field = model._fields.get(name)
@@ -123,6 +156,7 @@ class HcIntegrationFlow(models.Model):
                 field.readonly
                 and not field.inverse
                 and field.compute
+                and name not in self.env[DECLARATIVE]._hc_writable_computed(model._name)
                 or field.type == "many2one"
                 and field.comodel_name not in self.env
             ):
@@ -143,16 +177,13 @@ class HcIntegrationFlow(models.Model):
                         f"{label}: mapping '{spec['mapping']}' does not give a {field.comodel_name}"
                     )
             if "fields" in spec:
-                problems += self._hc_fields_problems(comodel, spec["fields"], label)
+                problems += self._hc_fields_problems(comodel, spec["fields"], label, declared)
         return problems
 
     @api.model
     def _hc_definition_field_types(self, definition):
         """``{"name": "char", "line_ids.product_qty": "float"}`` for the schema."""
         types = {}
-        model_name = definition.get("target_model")
-        if model_name not in self.env:
-            return types
 
         def walk(model, fields_map, prefix):
             for name, spec in fields_map.items():
@@ -163,7 +194,9 @@ class HcIntegrationFlow(models.Model):
                 if "fields" in spec and field.comodel_name in self.env:
                     walk(self.env[field.comodel_name], spec["fields"], f"{prefix}{name}.")
 
-        walk(self.env[model_name], definition.get("fields") or {}, "")
+        for prefix, part in decl.parts(definition):
+            if part.get("target_model") in self.env:
+                walk(self.env[part["target_model"]], part.get("fields") or {}, prefix)
         return types
 
     @api.constrains("handler_model", "declarative_definition")

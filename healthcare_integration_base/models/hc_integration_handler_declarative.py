@@ -1,4 +1,5 @@
 from odoo import Command, api, models
+from odoo.exceptions import UserError, ValidationError
 
 from ..exceptions import BusinessError, MappingError, StaleEventError
 from ..tools import declarative_definition as decl
@@ -15,6 +16,11 @@ POST_ACTIONS = {
     "crm.lead": (),
     "maintenance.request": (),
     "res.partner": (),
+}
+
+#: Stored computed fields that Odoo's own forms let people set, per model.
+WRITABLE_COMPUTED = {
+    "stock.move.line": ("expiration_date",),  # product_expiry: the lot's expiry at receipt
 }
 
 
@@ -37,6 +43,10 @@ class HcIntegrationHandlerDeclarative(models.AbstractModel):
     @api.model
     def _hc_post_actions(self, model_name):
         return POST_ACTIONS.get(model_name, ())
+
+    @api.model
+    def _hc_writable_computed(self, model_name):
+        return WRITABLE_COMPUTED.get(model_name, ())
 
     @api.model
     def _hc_default_allowlist(self, flow):
@@ -70,32 +80,41 @@ class HcIntegrationHandlerDeclarative(models.AbstractModel):
         flow = message.flow_id
         definition = flow._hc_definition()
         message.sudo()._engine().declarative_version = flow.declarative_version
-        record = self._hc_apply(message.backend_id, definition, message.payload or {}, message)
+        backend, payload = message.backend_id, message.payload or {}
+        record = self._hc_apply(backend, definition, payload, message)
         self._hc_run_post_actions(record, definition)
-        return record
+        records = [record]
+        for part in definition.get("also") or []:
+            other = self._hc_apply(backend, part, payload, message)
+            self._hc_run_post_actions(other, part)
+            records.append(other)
+        return records
 
     def _hc_apply(self, backend, definition, payload, message=None):
         """Create or update the target record from ``payload``; returns it (bound when
         the match is an external id)."""
         model = self.env[definition["target_model"]]
-        values = self._hc_values(backend, model, definition["fields"], payload, "", message)
-        record, external_id = self._hc_match(backend, model, definition, payload, message)
+        record, binding, external_id = self._hc_match(backend, model, definition, payload, message)
+        values = self._hc_values(backend, model, definition["fields"], payload, "", message, record)
         if record:
             record.write(values)
         else:
             record = model.create(values)
         if external_id is not None:
-            self._hc_binding()._bind(
-                backend,
-                definition["match"]["object"],
-                external_id,
-                record,
-                message and message.occurred_at,
-            )
+            self._hc_bind(backend, definition["match"]["object"], external_id, record, binding, message)
         return record
 
+    def _hc_bind(self, backend, object_type, external_id, record, binding, message):
+        """Bind ``record``; the binding found by the match is updated in place rather
+        than searched for again."""
+        event_at = message and message.occurred_at
+        if not binding:
+            self._hc_binding()._bind(backend, object_type, external_id, record, event_at)
+        elif event_at and (not binding.last_event_at or event_at > binding.last_event_at):
+            binding.last_event_at = event_at
+
     def _hc_match(self, backend, model, definition, payload, message):
-        """``(existing record or empty, external id or None)``."""
+        """``(existing record or empty, its binding or None, external id or None)``."""
         match = definition.get("match") or {}
         if match.get("external_id"):
             external_id = decl.get_path(payload, match["external_id"])
@@ -106,15 +125,15 @@ class HcIntegrationHandlerDeclarative(models.AbstractModel):
             if binding and message and binding._is_stale(message.occurred_at):
                 raise StaleEventError("An event more recent than this one was already applied.")
             record = binding.record if binding else None
-            return (record or model.browse()), external_id
+            return (record or model.browse()), binding, external_id
         if match.get("field"):
             value = decl.get_path(payload, match["path"])
             if value in (None, ""):
                 raise BusinessError(f"The event has no {match['path']}.")
-            return model.search([(match["field"], "=", value)], limit=2)[:1], None
-        return model.browse(), None
+            return model.search([(match["field"], "=", value)], limit=2)[:1], None, None
+        return model.browse(), None, None
 
-    def _hc_values(self, backend, model, fields_map, payload, prefix, message):
+    def _hc_values(self, backend, model, fields_map, payload, prefix, message, record=None):
         """Field values from ``payload`` by the map; every missing mapping is collected
         into one :class:`MappingError` so a person maps them in one go."""
         values, missing = {}, []
@@ -122,15 +141,13 @@ class HcIntegrationHandlerDeclarative(models.AbstractModel):
             field = model._fields[name]
             label = spec.get("path") or name
             if "fields" in spec:
-                lines = decl.get_path(payload, spec["path"]) or []
-                comodel = self.env[field.comodel_name]
-                values[name] = [Command.clear()] + [
-                    Command.create(
-                        self._hc_values(backend, comodel, spec["fields"], line, name, message)
-                    )
-                    for line in lines
+                lines = [
+                    self._hc_values(backend, self.env[field.comodel_name], spec["fields"],
+                                    line, name, message)
+                    for line in decl.get_path(payload, spec["path"]) or []
                     if isinstance(line, dict)
-                ]
+                ]  # fmt: skip
+                values[name] = self._hc_line_commands(record, name, spec, lines)
                 continue
             raw = spec["value"] if "value" in spec else decl.get_path(payload, spec["path"])
             if raw in (None, ""):
@@ -146,6 +163,31 @@ class HcIntegrationHandlerDeclarative(models.AbstractModel):
         if missing:
             raise MappingError(backend, missing)
         return values
+
+    @staticmethod
+    def _hc_line_commands(record, name, spec, lines):
+        """Child lines: without a ``key`` they are replaced; with one, an existing line
+        with the same key value is updated, new keys create lines, and lines whose key is
+        no longer sent are removed (``"missing": "remove"``, the default) or kept."""
+        key = spec.get("key")
+        if not key:
+            return [Command.clear()] + [Command.create(values) for values in lines]
+        existing = {}
+        for line in record[name] if record else ():
+            value = line[key]
+            existing.setdefault(value.id if hasattr(value, "_name") else value, []).append(line)
+        commands, kept = [], set()
+        for values in lines:
+            candidates = existing.get(values.get(key)) or []
+            if candidates:
+                line = candidates.pop(0)
+                kept.add(line.id)
+                commands.append(Command.update(line.id, values))
+            else:
+                commands.append(Command.create(values))
+        if spec.get("missing", "remove") == "remove" and record:
+            commands += [Command.unlink(line.id) for line in record[name] if line.id not in kept]
+        return commands
 
     @staticmethod
     def _hc_path_present(payload, path):
@@ -182,4 +224,16 @@ class HcIntegrationHandlerDeclarative(models.AbstractModel):
         for action in definition.get("post_actions") or []:
             if action not in allowed:  # re-checked: the allow-list may have shrunk
                 raise BusinessError(f"The post-action {action} is not allowed on this model.")
-            getattr(record, action)()
+            try:
+                result = getattr(record, action)()
+            except (UserError, ValidationError) as error:
+                raise BusinessError(
+                    f"{action} on {record.display_name} was refused, nothing was applied: "
+                    f"{error.args[0] if error.args else error}"
+                ) from None
+            if isinstance(result, dict) and result.get("type") == "ir.actions.act_window":
+                # a wizard (backorder, expired lot…) asks a person: nothing is applied
+                raise BusinessError(
+                    f"{action} on {record.display_name} needs a decision in Odoo "
+                    f"({result.get('name') or result.get('res_model')}); nothing was applied."
+                )

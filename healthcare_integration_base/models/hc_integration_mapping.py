@@ -12,8 +12,9 @@ class HcIntegrationMapping(models.Model):
 
     Handlers call :meth:`_resolve`; an unknown code becomes a ``pending`` row and an
     exception, and mapping the row re-queues every message that waited for it.
-    Other addons add types with ``selection_add`` and their target model by overriding
-    :meth:`_mapping_target_models`.
+    Other addons add types by extending :meth:`_hc_mapping_types` and their target model
+    by overriding :meth:`_mapping_target_models`; declarative flows declare types as data
+    (``hc.integration.mapping.type``), hence a selection computed by a method.
     """
 
     _name = "hc.integration.mapping"
@@ -30,12 +31,7 @@ class HcIntegrationMapping(models.Model):
     )
     company_id = fields.Many2one("res.company", default=lambda self: self.env.company, index=True)
     mapping_type = fields.Selection(
-        [
-            ("role", "Role"),
-            ("agency", "Agency"),
-            ("payer", "Payer"),
-            ("partner_category", "Contact tag"),
-        ],
+        selection="_selection_mapping_type",
         string="Type",
         required=True,
         index=True,
@@ -81,6 +77,20 @@ class HcIntegrationMapping(models.Model):
     # ------------------------------------------------------------------------------------
     # Types and targets
     # ------------------------------------------------------------------------------------
+    @api.model
+    def _hc_mapping_types(self):
+        """``[(code, label)]`` of the types defined in code. Extend with ``super()``."""
+        return [
+            ("role", self.env._("Role")),
+            ("agency", self.env._("Agency")),
+            ("payer", self.env._("Payer")),
+            ("partner_category", self.env._("Contact tag")),
+        ]
+
+    @api.model
+    def _selection_mapping_type(self):
+        return self._hc_mapping_types()
+
     @api.model
     def _mapping_target_models(self):
         """Mapping type → target model. Extend with ``super()`` in other addons."""

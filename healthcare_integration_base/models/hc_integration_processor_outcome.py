@@ -107,10 +107,9 @@ class HcIntegrationProcessor(models.AbstractModel):
             self._on_retryable(message, "pending mapping created concurrently", 5)
             return
         first = mappings.filtered(lambda m: m.state == "pending")[:1] or mappings[:1]
+        types = dict(mappings._fields["mapping_type"]._description_selection(self.env))
         lines = "\n".join(
-            f"• {dict(m._fields['mapping_type'].selection).get(m.mapping_type, m.mapping_type)}"
-            f" '{m.external_code}'"
-            for m in mappings
+            f"• {types.get(m.mapping_type, m.mapping_type)} '{m.external_code}'" for m in mappings
         )
         description = self.env._(
             "The %(backend)s sent codes that are not mapped to Odoo yet:\n%(lines)s\n"

@@ -33,11 +33,13 @@ TRANSFORMS = ("date", "datetime", "decimal", "integer", "trim", "lower", "upper"
 TRUE_WORDS = {"1", "true", "t", "yes", "y", "on", "oui", "ja", "si", "x"}
 FALSE_WORDS = {"0", "false", "f", "no", "n", "off", "non", "nein", ""}
 ENVELOPE = ("event_type", "schema_version", "occurred_at")
+_CODE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _SPEC_KEYS = {
     "path", "value", "required", "transform", "mapping", "binding", "lookup", "fields",
-    "max_length",
+    "max_length", "key", "missing",
 }  # fmt: skip
+_PART_KEYS = {"target_model", "match", "fields", "post_actions"}
 #: field types → JSON Schema types of the payload value (before transform)
 _JSON_TYPES = {
     "char": ["string"],
@@ -101,12 +103,53 @@ def shape_problems(definition):
     match = definition.get("match")
     if match is not None:
         problems += _match_problems(match)
-    if not isinstance(definition.get("post_actions", []), list):
-        problems.append("'post_actions' must be a list of method names")
-    if isinstance(definition.get("fields"), dict):
-        problems += _fields_problems(definition["fields"], "fields")
-    elif "fields" in definition:
-        problems.append("'fields' must be an object: field name → spec")
+    problems += mapping_types_problems(definition.get("mapping_types", {}))
+    problems += _part_problems(definition, "")
+    also = definition.get("also", [])
+    if not isinstance(also, list):
+        return [*problems, "'also' must be a list of records to write"]
+    for index, part in enumerate(also):
+        where = f"also[{index}]"
+        if not isinstance(part, dict) or set(part) - _PART_KEYS or not part.get("target_model"):
+            problems.append(f"{where}: needs target_model and fields (and optionally "
+                            "match, post_actions), nothing else")  # fmt: skip
+            continue
+        problems += _part_problems(part, f"{where}.")
+    return problems
+
+
+def parts(definition):
+    """``[(prefix, part)]``: the main record, then the ``also`` records, each with its
+    target model, match, fields and post-actions."""
+    also = definition.get("also") or []
+    return [("", definition)] + [(f"also[{i}].", part) for i, part in enumerate(also)]
+
+
+def _part_problems(part, where):
+    problems = []
+    if "match" in part and where:
+        problems += [f"{where}{problem}" for problem in _match_problems(part["match"])]
+    if not isinstance(part.get("post_actions", []), list):
+        problems.append(f"'{where}post_actions' must be a list of method names")
+    if isinstance(part.get("fields"), dict) and part["fields"]:
+        problems += _fields_problems(part["fields"], f"{where}fields")
+    elif "fields" in part or where:
+        problems.append(f"'{where}fields' must be an object: field name → spec")
+    return problems
+
+
+def mapping_types_problems(declared):
+    """``mapping_types``: ``{code: {"name": …, "target_model": …}}``."""
+    if not isinstance(declared, dict):
+        return ["'mapping_types' must be an object: code → {name, target_model}"]
+    problems = []
+    for code, spec in declared.items():
+        if not _CODE.match(code):
+            problems.append(f"mapping_types: '{code}' is not a code (a-z, 0-9, _)")
+        elif not isinstance(spec, dict) or not all(
+            isinstance(spec.get(key), str) and spec[key] for key in ("name", "target_model")
+        ):
+            problems.append(f"mapping_types.{code}: needs a 'name' and a 'target_model'")
     return problems
 
 
@@ -145,7 +188,18 @@ def _fields_problems(fields_map, where):
                 problems.append(f"{label}: child lines need a 'path' and a 'fields' object")
             else:
                 problems += _fields_problems(spec["fields"], label)
+                problems += _line_key_problems(spec, label)
+        elif "key" in spec or "missing" in spec:
+            problems.append(f"{label}: 'key' and 'missing' are for child lines")
     return problems
+
+
+def _line_key_problems(spec, label):
+    if "key" in spec and spec["key"] not in spec["fields"]:
+        return [f"{label}: the key '{spec['key']}' must be one of the line's fields"]
+    if "missing" in spec and ("key" not in spec or spec["missing"] not in ("remove", "keep")):
+        return [f"{label}: 'missing' (remove or keep) needs a 'key'"]
+    return []
 
 
 def field_type_problem(label, spec, ttype):
@@ -274,11 +328,12 @@ def convert_for(value, spec, ttype):
 def allowlist(definition):
     """Every mapped path (the match path too): nothing else is stored."""
     paths = []
-    match = definition.get("match") or {}
-    for key in ("external_id", "path"):
-        if is_path(match.get(key)):
-            paths.append(match[key])
-    paths += _allow_fields(definition.get("fields") or {}, "")
+    for _prefix, part in parts(definition):
+        match = part.get("match") or {}
+        for key in ("external_id", "path"):
+            if is_path(match.get(key)):
+                paths.append(match[key])
+        paths += _allow_fields(part.get("fields") or {}, "")
     return list(dict.fromkeys(paths))
 
 
@@ -309,11 +364,12 @@ def json_schema(definition, version, field_types):
             "occurred_at": {"type": "string", "format": "date-time", "minLength": 10},
         },
     }
-    match = definition.get("match") or {}
-    match_path = match.get("external_id") or match.get("path")
-    if is_path(match_path):
-        _put(schema, match_path.split("."), {"type": ["string", "integer"]}, True)
-    _schema_fields(schema, definition.get("fields") or {}, field_types, "")
+    for prefix, part in parts(definition):
+        match = part.get("match") or {}
+        match_path = match.get("external_id") or match.get("path")
+        if is_path(match_path):
+            _put(schema, match_path.split("."), {"type": ["string", "integer"]}, True)
+        _schema_fields(schema, part.get("fields") or {}, field_types, prefix)
     return schema
 
 

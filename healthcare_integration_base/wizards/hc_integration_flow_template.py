@@ -5,6 +5,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.modules.module import get_module_path
 
+from ..tools import declarative_definition as decl
+
 TEMPLATE_DIR = ("data", "templates")
 _TEMPLATE_ONLY_KEYS = ("requires", "description")
 
@@ -23,8 +25,8 @@ def _read_templates():
 
 class HcIntegrationFlowTemplate(models.TransientModel):
     """Create a declarative flow from a shipped template (supplier catalog, PO
-    acknowledgement, goods receipt, maintenance request, CRM referral) once the modules
-    it writes to are installed."""
+    acknowledgement, goods receipt, maintenance request, CRM referral, procedure
+    completed) once the modules it writes to are installed."""
 
     _name = "hc.integration.flow.template"
     _description = "Declarative flow from a template"
@@ -69,8 +71,44 @@ class HcIntegrationFlowTemplate(models.TransientModel):
                     apps=", ".join(missing),
                 )
             )
+        skipped = []
+        definition = self._hc_template_definition(code, skipped)
+        flow_id = self.env["hc.integration.flow"].hc_import_definition(backend_code, definition)
+        if skipped:
+            self.env["hc.integration.flow"].browse(flow_id).message_post(
+                body=self.env._(
+                    "Not mapped, their apps are not installed: %s.", ", ".join(sorted(skipped))
+                )
+            )
+        return flow_id
+
+    @api.model
+    def _hc_template_definition(self, code, skipped=None):
+        """The definition of template ``code`` as it is imported: without the template's
+        own keys, nor the fields of apps that are not installed (listed in ``skipped``)."""
+        template = _read_templates()[code]
         definition = {k: v for k, v in template.items() if k not in _TEMPLATE_ONLY_KEYS}
-        return self.env["hc.integration.flow"].hc_import_definition(backend_code, definition)
+        skipped = [] if skipped is None else skipped
+        for _prefix, part in decl.parts(definition):
+            if isinstance(part.get("fields"), dict):
+                part["fields"] = self._hc_installed_fields(part["fields"], skipped)
+        return definition
+
+    @api.model
+    def _hc_installed_fields(self, fields_map, skipped):
+        """The field map without the specs whose ``module`` (a field another app adds,
+        e.g. product_expiry's expiry dates) is not installed; ``skipped`` collects them."""
+        kept = {}
+        for name, spec in fields_map.items():
+            spec = dict(spec)
+            module = spec.pop("module", None)
+            if module and self._hc_missing_modules({"requires": [module]}):
+                skipped.append(f"{name} ({module})")
+                continue
+            if "fields" in spec:
+                spec["fields"] = self._hc_installed_fields(spec["fields"], skipped)
+            kept[name] = spec
+        return kept
 
     def action_import(self):
         self.ensure_one()

@@ -16,14 +16,15 @@ RCM_MAPPING_TARGETS = {
 class HcIntegrationMapping(models.Model):
     _inherit = "hc.integration.mapping"
 
-    mapping_type = fields.Selection(
-        selection_add=[
-            ("service_line", "Service line"),
-            ("facility", "Facility"),
-            ("adjustment_reason", "Adjustment reason"),
-        ],
-        ondelete={code: "cascade" for code in RCM_MAPPING_TARGETS},
-    )
+
+    @api.model
+    def _hc_mapping_types(self):
+        return [
+            *super()._hc_mapping_types(),
+            ("service_line", self.env._("Service line")),
+            ("facility", self.env._("Facility")),
+            ("adjustment_reason", self.env._("Adjustment reason")),
+        ]
 
     @api.model
     def _mapping_target_models(self):
