@@ -29,7 +29,12 @@ class HcIntegrationFlow(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             self._hc_declare_mapping_types(vals.get("declarative_definition"))
-        return super().create(vals_list)
+        flows = super().create(vals_list)
+        types = self.env["hc.integration.mapping.type"]
+        for flow in flows.filtered("declarative_definition"):
+            codes = list(flow._hc_definition().get("mapping_types") or ())
+            types.search([("code", "in", codes), ("flow_id", "=", False)]).flow_id = flow
+        return flows
 
     def write(self, vals):
         if vals.get("declarative_definition"):
