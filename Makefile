@@ -23,7 +23,9 @@ ADDONS := healthcare_integration_base,healthcare_hr_sync,healthcare_rcm_sync
 comma := ,
 # The HR addon's soft dependencies and the declarative templates' modules, installed for
 # the tests so that none is skipped.
-TEST_EXTRA_ADDONS ?= hr_holidays,hr_attendance,hr_expense,purchase,stock,maintenance,crm
+TEST_EXTRA_ADDONS ?= hr_holidays,hr_attendance,hr_expense,purchase,stock,maintenance,crm,product_expiry
+# The demo installs the declarative templates' apps too, so that `make demo-traffic` plays them.
+DEMO_EXTRA_ADDONS ?= purchase,stock,maintenance,crm,product_expiry
 ADDONS_PATH := $(CURDIR)
 # Optional PostgreSQL connection flags for Odoo (default: local socket, current role).
 DB_ARGS ?=
@@ -74,14 +76,14 @@ test-odoo: check-test-imports clean-test-db
 	  --http-port=$(HC_TEST_HTTP_PORT) --log-level=test
 
 demo: check
-	@$(PYTHON) tools/demo_db.py $(HC_DEMO_DB) $(DB_ARGS) || { \
+	@HC_DEMO_ADDONS=$(ADDONS),$(DEMO_EXTRA_ADDONS) $(PYTHON) tools/demo_db.py $(HC_DEMO_DB) $(DB_ARGS) || { \
 	  echo "Creating '$(HC_DEMO_DB)' with the suite and its demo data..."; \
-	  $(ODOO) -d $(HC_DEMO_DB) $(ODOO_ARGS) -i $(ADDONS) --stop-after-init --log-level=warn --no-http; }
+	  $(ODOO) -d $(HC_DEMO_DB) $(ODOO_ARGS) -i $(ADDONS),$(DEMO_EXTRA_ADDONS) --stop-after-init --log-level=warn --no-http; }
 	@echo "Odoo starts on http://localhost:$(HC_HTTP_PORT) (database $(HC_DEMO_DB), login admin/admin)."
 	$(ODOO) -d $(HC_DEMO_DB) $(ODOO_ARGS) --http-port=$(HC_HTTP_PORT) --max-cron-threads=2
 
 demo-traffic:
-	$(PYTHON) tools/demo_sender.py --url http://localhost:$(HC_HTTP_PORT)
+	$(PYTHON) tools/demo_sender.py --url http://localhost:$(HC_HTTP_PORT) --db $(HC_DEMO_DB)
 
 screenshots:
 	$(PYTHON) tools/desk_screenshots.py --url http://localhost:$(HC_HTTP_PORT) --db $(HC_DEMO_DB) --grant-accounting

@@ -1,11 +1,17 @@
 """Exit 0 when the demo database has the suite installed, 1 otherwise (used by `make demo`)."""
 
+import os
 import sys
 
 import psycopg2
 from check_postgres import _connect_kwargs
 
-ADDONS = ("healthcare_integration_base", "healthcare_hr_sync", "healthcare_rcm_sync")
+#: The suite, and what `make demo` installs with it (HC_DEMO_ADDONS: the templates' apps).
+ADDONS = tuple(
+    os.environ.get(
+        "HC_DEMO_ADDONS", "healthcare_integration_base,healthcare_hr_sync,healthcare_rcm_sync"
+    ).split(",")
+)
 
 
 def main(dbname, argv):

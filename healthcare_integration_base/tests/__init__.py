@@ -31,6 +31,7 @@ from . import test_declarative_ui
 from . import test_declarative_templates
 from . import test_declarative_templates_stock
 from . import test_declarative_mapping_types
+from . import test_demo_traffic_templates
 from . import test_exception_desk
 from . import test_business_sla
 from . import test_exception_desk_tour
