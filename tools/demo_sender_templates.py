@@ -6,8 +6,8 @@ then creates the little master data their events refer to (a supplier, products,
 ICU's stock location and analytic account, an autoclave, a purchase order). Then it sends
 signed events to ``/healthcare/webhook/demo_operations/<template>``: a supplier catalog
 item, the order's acknowledgement (confirmed) and a second one that changes a quantity
-(lines are matched by product, never duplicated), a goods receipt of insulin with lots and expiry dates
-(validated), a maintenance request, a CRM referral, and a procedure completed whose
+(lines are matched by product, never duplicated), a goods receipt of insulin with lots and
+expiry dates (validated), a maintenance request, a CRM referral, and a procedure completed whose
 department code ``ICU`` is mapped to the ICU's stock location (a mapping type the template
 declares): supplies consumed, charge captured as an analytic line.
 
@@ -87,7 +87,9 @@ def import_templates(rpc, out=print):
 
 def _installed(rpc, module):
     return bool(
-        rpc("ir.module.module", "search_count", [("name", "=", module), ("state", "=", "installed")])
+        rpc(
+            "ir.module.module", "search_count", [("name", "=", module), ("state", "=", "installed")]
+        )
     )
 
 
@@ -110,7 +112,7 @@ def master_data(rpc, flows):
         result["po_name"] = rpc("purchase.order", "read", [order], ["name"])[0]["name"]
     if "maintenance_request" in flows:
         rpc.ensure("maintenance.equipment", [("serial_no", "=", "AUTOCLAVE-7")],
-                   {"name": "Autoclave 7 (sterile services)", "serial_no": "AUTOCLAVE-7"})  # fmt: skip
+                   {"name": "Autoclave 7 (sterile)", "serial_no": "AUTOCLAVE-7"})  # fmt: skip
     if "procedure_completed" in flows:
         _department(rpc)
     return result
@@ -147,8 +149,8 @@ def _department(rpc):
     found = rpc("hc.integration.mapping", "search_read", mapping, ["state"])
     values = {"target_ref": f"stock.location,{icu}"}
     if not found:
-        rpc("hc.integration.mapping", "create",
-            dict(values, mapping_type="department_stock_location", external_code="ICU"))  # fmt: skip
+        values.update(mapping_type="department_stock_location", external_code="ICU")
+        rpc("hc.integration.mapping", "create", values)
     elif found[0]["state"] == "pending":
         rpc("hc.integration.mapping", "write", [found[0]["id"]], values)
 
@@ -248,7 +250,9 @@ def run(base_url, secret=None, today=None, out=print, db=None, login=None, passw
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="http://localhost:8069", help="Odoo base URL")
-    parser.add_argument("--db", default=None, help="database (default: HC_DEMO_DB or healthcare_demo)")
+    parser.add_argument(
+        "--db", default=None, help="database (default: HC_DEMO_DB or healthcare_demo)"
+    )
     parser.add_argument("--secret", default=None, help="whsec_… (default: HC_DEMO_WEBHOOK_SECRET)")
     parser.add_argument("--date", default=None, help="play as of this day (YYYY-MM-DD)")
     args = parser.parse_args(argv)

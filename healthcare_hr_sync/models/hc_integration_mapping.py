@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import api, models
 
 #: Mapping types of the HR flows (DESIGN §4), with the model each code maps to.
 HR_MAPPING_TARGETS = {
@@ -12,7 +12,6 @@ HR_MAPPING_TARGETS = {
 
 class HcIntegrationMapping(models.Model):
     _inherit = "hc.integration.mapping"
-
 
     @api.model
     def _hc_mapping_types(self):

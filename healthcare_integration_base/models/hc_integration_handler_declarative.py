@@ -101,7 +101,9 @@ class HcIntegrationHandlerDeclarative(models.AbstractModel):
         else:
             record = model.create(values)
         if external_id is not None:
-            self._hc_bind(backend, definition["match"]["object"], external_id, record, binding, message)
+            self._hc_bind(
+                backend, definition["match"]["object"], external_id, record, binding, message
+            )
         return record
 
     def _hc_bind(self, backend, object_type, external_id, record, binding, message):

@@ -48,8 +48,10 @@ class HcIntegrationMappingType(models.Model):
         return result
 
     def unlink(self):
-        used = self.env["hc.integration.mapping"].sudo().search_count(
-            [("mapping_type", "in", self.mapped("code"))], limit=1
+        used = (
+            self.env["hc.integration.mapping"]
+            .sudo()
+            .search_count([("mapping_type", "in", self.mapped("code"))], limit=1)
         )
         if used:
             raise ValidationError(self.env._("Mapping types with mappings cannot be deleted."))

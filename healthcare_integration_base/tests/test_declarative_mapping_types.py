@@ -30,6 +30,11 @@ def definition(**changes):
 
 
 class TestDeclaredMappingTypes(IntegrationCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.Types = cls.env["hc.integration.mapping.type"]
+
     def import_(self, definition_):
         flow_id = self.env["hc.integration.flow"].hc_import_definition(
             self.backend.code, definition_
@@ -38,7 +43,9 @@ class TestDeclaredMappingTypes(IntegrationCase):
 
     def test_declared_type_pending_then_requeued(self):
         flow = self.import_(definition())
-        declared = self.env["hc.integration.mapping.type"].search([("code", "=", "supplier_sector")])
+        declared = self.env["hc.integration.mapping.type"].search(
+            [("code", "=", "supplier_sector")]
+        )
         self.assertEqual((declared.name, declared.target_model, declared.flow_id),
                          ("Supplier sector", "res.partner.industry", flow))  # fmt: skip
         selection = dict(self.Mapping._fields["mapping_type"]._description_selection(self.env))
@@ -46,7 +53,7 @@ class TestDeclaredMappingTypes(IntegrationCase):
         self.assertIn("payer", selection, "the types defined in code are still there")
         payload = {"event_type": "supplier.upsert", "schema_version": "1.0",
                    "occurred_at": "2026-01-05T10:00:00Z",
-                   "supplier": {"id": "S-1", "name": "Cold Chain Ltd", "sector": "PHARMA"}}  # fmt: skip
+                   "supplier": {"id": "S-1", "name": "Cold Chain", "sector": "PHARMA"}}  # fmt: skip
         message = self.enqueue(payload, flow=flow)
         self.process()
         self.assertEqual(message.state, "exception")
@@ -68,7 +75,9 @@ class TestDeclaredMappingTypes(IntegrationCase):
         changed = definition()
         changed["mapping_types"]["supplier_sector"]["name"] = "Sector"
         self.import_(changed)
-        declared = self.env["hc.integration.mapping.type"].search([("code", "=", "supplier_sector")])
+        declared = self.env["hc.integration.mapping.type"].search(
+            [("code", "=", "supplier_sector")]
+        )
         self.assertEqual(declared.mapped("name"), ["Sector"])
 
     def test_refused_declarations_store_nothing(self):

@@ -47,7 +47,6 @@ class TemplateCase(IntegrationCase):
 
 
 class TestDeclarativeTemplates(TemplateCase):
-
     def test_every_template_imports(self):
         for code, _name in self.Template._selection_template():
             with self.subTest(code):

@@ -12,12 +12,12 @@ from .http_common import SPEC_SECRET, WebhookHttpCase
 
 TOOLS = Path(__file__).resolve().parents[2] / "tools"
 #: what the demo's administrator may do that the set-up needs (no Settings rights)
-GROUPS = ",".join((
-    "healthcare_integration_base.group_integration_manager", "stock.group_stock_manager",
-    "purchase.group_purchase_manager", "maintenance.group_equipment_manager",
-    "sales_team.group_sale_manager", "analytic.group_analytic_accounting",
-    "stock.group_stock_multi_locations",
-))  # fmt: skip
+GROUPS = (
+    "healthcare_integration_base.group_integration_manager,stock.group_stock_manager,"
+    "purchase.group_purchase_manager,maintenance.group_equipment_manager,"
+    "sales_team.group_sale_manager,analytic.group_analytic_accounting,"
+    "stock.group_stock_multi_locations"
+)
 
 
 def load_sender():
@@ -52,9 +52,7 @@ class TestDemoTrafficTemplates(WebhookHttpCase):
         processor = self.env["hc.integration.processor"]
         while processor._cron_process_queue(lane=1):
             pass
-        messages = self.env["hc.integration.message"].search(
-            [("backend_id", "=", self.backend.id)]
-        )
+        messages = self.env["hc.integration.message"].search([("backend_id", "=", self.backend.id)])
         self.assertEqual(len(messages), len(results))
         self.assertEqual(set(messages.mapped("state")), {"done"}, messages.mapped("last_error"))
         order = self.env["purchase.order"].search([("origin", "=", sender.PO_ORIGIN)])

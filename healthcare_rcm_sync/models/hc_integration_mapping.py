@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import api, models
 
 #: Mapping types of the revenue-cycle flows (DESIGN §5), with the model each code maps to.
 #: ``payer`` (→ res.partner) is defined by the engine.
@@ -15,7 +15,6 @@ RCM_MAPPING_TARGETS = {
 
 class HcIntegrationMapping(models.Model):
     _inherit = "hc.integration.mapping"
-
 
     @api.model
     def _hc_mapping_types(self):
