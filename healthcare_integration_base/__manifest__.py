@@ -35,6 +35,7 @@
         "views/hc_integration_flow_outbound_event_views.xml",
         "views/hc_integration_extract_views.xml",
         "views/hc_integration_business_chain_views.xml",
+        "views/hc_integration_mapping_type_views.xml",
         "data/mail_activity_type_data.xml",
         "data/ir_cron_data.xml",
         "data/hc_integration_replay_cron.xml",

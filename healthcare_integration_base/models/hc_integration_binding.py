@@ -111,11 +111,14 @@ class HcIntegrationBinding(models.Model):
         )
 
     @api.model
-    def _bind(self, backend, external_type, external_id, record, event_at=None):
+    def _bind(self, backend, external_type, external_id, record, event_at=None, known=None):
         """Create or update the binding of ``record``; creating one releases the messages
-        waiting for it. ``event_at`` moves the last applied event time forward only."""
+        waiting for it. ``event_at`` moves the last applied event time forward only.
+        ``known``: what the caller's own ``_find_binding`` returned (saves a search)."""
         record.ensure_one()
-        binding = self._find_binding(backend, external_type, external_id)
+        binding = (
+            self._find_binding(backend, external_type, external_id) if known is None else known
+        )
         if binding:
             values = {}
             if (binding.res_model, binding.res_id) != (record._name, record.id):

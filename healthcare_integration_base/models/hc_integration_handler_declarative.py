@@ -107,13 +107,10 @@ class HcIntegrationHandlerDeclarative(models.AbstractModel):
         return record
 
     def _hc_bind(self, backend, object_type, external_id, record, binding, message):
-        """Bind ``record``; the binding found by the match is updated in place rather
-        than searched for again."""
+        """Bind ``record`` with the binding the match found (none: an empty recordset),
+        rather than searching for it again."""
         event_at = message and message.occurred_at
-        if not binding:
-            self._hc_binding()._bind(backend, object_type, external_id, record, event_at)
-        elif event_at and (not binding.last_event_at or event_at > binding.last_event_at):
-            binding.last_event_at = event_at
+        self._hc_binding()._bind(backend, object_type, external_id, record, event_at, binding)
 
     def _hc_match(self, backend, model, definition, payload, message):
         """``(existing record or empty, its binding or None, external id or None)``."""
