@@ -10,7 +10,9 @@ one ``odoo shell`` process (real cursor, real commits) measures, one after the o
   by binding, three mapped paths, one constant) applied to ``--records`` (default 300)
   events by the declarative handler (transforms, binding look-up, create, bind), one
   commit each;
-* **bare ORM** — the same partners and bindings created directly, one commit each;
+* **bare ORM** — the same partners and bindings created directly, one commit each; the
+  two sides run in ``--rounds`` interleaved rounds (order swapped each round), so a change
+  of load on a shared machine weighs on both alike;
 * **queue, declarative vs sample handler** — the same events through the whole queue
   (claim, savepoint, audit) on the declarative flow and on the hand-written sample
   handler, so the cost of configuration over Python is visible without the engine's.
@@ -60,21 +62,33 @@ def event(prefix, number):
                        "email": f"v{number}@example.com", "tax_id": f"TX{number}"}}
 
 
-figures = {}
-start = time.perf_counter()
-for number in range(COUNT):
-    handler._hc_apply(backend, flow._hc_definition(), event("d", number))
-    cr.commit()
-figures["declarative_apply"] = (COUNT, time.perf_counter() - start)
+def declarative(numbers):
+    for number in numbers:
+        handler._hc_apply(backend, flow._hc_definition(), event("d", number))
+        cr.commit()
 
-start = time.perf_counter()
-for number in range(COUNT):
-    vendor = event("o", number)["vendor"]
-    partner = env["res.partner"].create({"name": vendor["name"], "email": vendor["email"],
-        "vat": vendor["tax_id"], "comment": "onboarded by integration"})
-    bindings._bind(backend, "vendor", vendor["id"], partner)
-    cr.commit()
-figures["orm_create"] = (COUNT, time.perf_counter() - start)
+
+def bare_orm(numbers):
+    for number in numbers:
+        vendor = event("o", number)["vendor"]
+        partner = env["res.partner"].create({"name": vendor["name"], "email": vendor["email"],
+            "vat": vendor["tax_id"], "comment": "onboarded by integration"})
+        bindings._bind(backend, "vendor", vendor["id"], partner)
+        cr.commit()
+
+
+# interleaved rounds, the order swapped each round: a load change on a shared machine
+# weighs on both sides alike
+figures = {"declarative_apply": (0, 0.0), "orm_create": (0, 0.0)}
+step = max(1, COUNT // ROUNDS)
+for index, first in enumerate(range(0, COUNT, step)):
+    numbers = range(first, min(first + step, COUNT))
+    sides = [("declarative_apply", declarative), ("orm_create", bare_orm)]
+    for key, side in sides if index % 2 == 0 else reversed(sides):
+        start = time.perf_counter()
+        side(numbers)
+        count, elapsed = figures[key]
+        figures[key] = (count + len(numbers), elapsed + time.perf_counter() - start)
 
 
 def drain():
@@ -107,6 +121,7 @@ result = figures
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=6, help="interleaved rounds of each side")
     parser.add_argument("--db", default=None, help="database name (created, then dropped)")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     args = parser.parse_args(argv)
@@ -127,7 +142,7 @@ def main(argv=None):
         )
         script = (
             f"BACKEND_ID = {seeded['backend_id']}\nSAMPLE_FLOW_ID = {seeded['flow_id']}\n"
-            f"COUNT = {args.records}\n" + BENCH_SCRIPT
+            f"COUNT = {args.records}\nROUNDS = {args.rounds}\n" + BENCH_SCRIPT
         )
         figures = server.run_script(script, timeout=3600)
     finally:
