@@ -40,6 +40,11 @@ class HcIntegrationFlow(models.Model):
                     "updated" if record.create_date != record.write_date else "created"
                 )
                 result["values"] = self._hc_preview_values(record, definition["fields"])
+                for part in definition.get("also") or []:
+                    other = handler._hc_apply(self.sudo().backend_id, part, payload)
+                    other.flush_recordset()
+                    values = self._hc_preview_values(other, part["fields"])
+                    result.setdefault("also", []).append({"model": other._name, "values": values})
                 raise _DryRunRollback
         except _DryRunRollback:
             result["rolled_back"] = True

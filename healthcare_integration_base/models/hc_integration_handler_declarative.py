@@ -79,7 +79,8 @@ class HcIntegrationHandlerDeclarative(models.AbstractModel):
     def _hc_process(self, message):
         flow = message.flow_id
         definition = flow._hc_definition()
-        message.sudo()._engine().declarative_version = flow.declarative_version
+        if message.declarative_version != flow.declarative_version:  # a replay after a change
+            message.sudo()._engine().declarative_version = flow.declarative_version
         backend, payload = message.backend_id, message.payload or {}
         record = self._hc_apply(backend, definition, payload, message)
         self._hc_run_post_actions(record, definition)

@@ -118,6 +118,8 @@ class TestDeclarativeTemplatesStock(TemplateCase):
     def test_procedure_completed_consumes_supplies_and_captures_the_charge(self):
         icu, account = self.department()
         flow = self.flow_of("procedure_completed")
+        preview = flow._hc_preview(self.event(flow, self.procedure()))
+        self.assertIn("No mapping yet for department_stock_location 'ICU'", preview["errors"][0])
         # the department code has no stock location yet: a pending row of the flow's type
         message = self.enqueue(self.event(flow, self.procedure()), flow=flow)
         self.process()
@@ -130,6 +132,10 @@ class TestDeclarativeTemplatesStock(TemplateCase):
         self.assertEqual(message.state, "pending", "mapping the code re-queued the message")
         self.process()
         self.assertEqual(message.state, "done", message.last_error)
+        preview = flow._hc_preview(self.event(flow, self.procedure("PROC-2")))
+        self.assertEqual(preview["errors"], [])
+        self.assertEqual(preview["also"][0]["values"]["amount"], 850.0)
+        self.assertFalse(self.bound("procedure_charge", "PROC-2", "account.analytic.line"))
         picking = self.bound("procedure_supplies", "PROC-1", "stock.picking")
         self.assertEqual(picking.state, "done")
         self.assertEqual(picking.location_id, icu)
