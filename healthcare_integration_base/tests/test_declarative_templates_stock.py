@@ -210,6 +210,29 @@ class TestDeclarativeTemplatesStock(TemplateCase):
             sorted(order.order_line.mapped("product_id.default_code")), ["GLV-M", "SYR"]
         )
 
+    def test_also_records_are_checked_like_the_main_one(self):
+        definition = self.Template._hc_template_definition("procedure_completed")
+        definition["also"][0]["target_model"] = "res.users"
+        with self.assertRaisesRegex(UserError, "also\\[0\\].the model 'res.users' may not"):
+            self.env["hc.integration.flow"].hc_import_definition(self.backend.code, definition)
+        definition["also"] = [
+            {
+                "target_model": "account.analytic.line",
+                "fields": {"name": {"path": "procedure.code"}, "nope": {"path": "procedure.x"}},
+                "extra": 1,
+            }
+        ]
+        with self.assertRaisesRegex(UserError, "also\\[0\\]: needs target_model and fields"):
+            self.env["hc.integration.flow"].hc_import_definition(self.backend.code, definition)
+        del definition["also"][0]["extra"]
+        with self.assertRaisesRegex(UserError, "account.analytic.line has no field 'nope'"):
+            self.env["hc.integration.flow"].hc_import_definition(self.backend.code, definition)
+        flow = self.flow_of("procedure_completed")
+        self.assertIn("procedure.charge_amount", flow._get_allowlist())
+        schema = flow._get_handler()._hc_schemas(flow, ["1.0"])[0]
+        charge = schema["properties"]["procedure"]["properties"]["charge_amount"]
+        self.assertEqual(charge["type"], ["number", "string"])
+
     def test_missing_policy_needs_a_key(self):
         definition = self.Template._hc_template_definition("po_acknowledgement")
         del definition["fields"]["order_line"]["key"]
