@@ -42,6 +42,7 @@ TEMPLATES = (
 )
 SUPPLIER_REF = "SUP-MEDSUPPLY"
 PO_ORIGIN = "DEMO-ACK"
+COST_CENTRE = "CC-4410"
 
 
 class Rpc:
@@ -110,6 +111,9 @@ def master_data(rpc, flows):
                            (0, 0, {"product_id": result["products"]["SYR-5"], "product_qty": 500})],
         })  # fmt: skip
         result["po_name"] = rpc("purchase.order", "read", [order], ["name"])[0]["name"]
+    if "goods_receipt" in flows:
+        in_type = _main_warehouse(rpc)["in_type_id"][0]
+        _map(rpc, "receipt_operation_type", "IN", f"stock.picking.type,{in_type}")
     if "maintenance_request" in flows:
         rpc.ensure("maintenance.equipment", [("serial_no", "=", "AUTOCLAVE-7")],
                    {"name": "Autoclave 7 (sterile)", "serial_no": "AUTOCLAVE-7"})  # fmt: skip
@@ -137,22 +141,36 @@ def _products(rpc):
 
 def _department(rpc):
     """The ICU's stock location (under the main warehouse's stock), its analytic account,
-    and the mapping of department code ICU to that location."""
-    stock = rpc("stock.warehouse", "search_read", [], ["lot_stock_id"], limit=1)[0]
+    and the mappings of department code ICU to that location and to the warehouse's
+    delivery type."""
+    stock = _main_warehouse(rpc)["lot_stock_id"][0]
     icu = rpc.ensure("stock.location", [("name", "=", "ICU supplies")],
-                     {"name": "ICU supplies", "location_id": stock["lot_stock_id"][0]})  # fmt: skip
-    plan = rpc.ensure("account.analytic.plan", [("name", "=", "Departments")],
-                      {"name": "Departments"})  # fmt: skip
-    rpc.ensure("account.analytic.account", [("code", "=", "CC-ICU")],
-               {"name": "Intensive care unit", "code": "CC-ICU", "plan_id": plan})  # fmt: skip
-    mapping = [("mapping_type", "=", "department_stock_location"), ("external_code", "=", "ICU")]
-    found = rpc("hc.integration.mapping", "search_read", mapping, ["state"])
-    values = {"target_ref": f"stock.location,{icu}"}
+                     {"name": "ICU supplies", "location_id": stock})  # fmt: skip
+    # the HR demo's ICU cost centre; created (with a plan) when the HR demo is not loaded
+    if not rpc("account.analytic.account", "search", [("code", "=", COST_CENTRE)], limit=1):
+        plan = rpc.ensure("account.analytic.plan", [("name", "=", "Departments")],
+                          {"name": "Departments"})  # fmt: skip
+        rpc("account.analytic.account", "create",
+            {"name": "ICU nursing", "code": COST_CENTRE, "plan_id": plan})  # fmt: skip
+    _map(rpc, "department_stock_location", "ICU", f"stock.location,{icu}")
+    out_type = _main_warehouse(rpc)["out_type_id"][0]
+    _map(rpc, "department_consumption_type", "ICU", f"stock.picking.type,{out_type}")
+
+
+def _main_warehouse(rpc):
+    fields = ["lot_stock_id", "in_type_id", "out_type_id"]
+    return rpc("stock.warehouse", "search_read", [], fields, limit=1, order="id")[0]
+
+
+def _map(rpc, mapping_type, code, target):
+    """Map ``code`` of a type the templates declare to ``target`` ("model,id")."""
+    domain = [("mapping_type", "=", mapping_type), ("external_code", "=", code)]
+    found = rpc("hc.integration.mapping", "search_read", domain, ["state"])
     if not found:
-        values.update(mapping_type="department_stock_location", external_code="ICU")
+        values = {"mapping_type": mapping_type, "external_code": code, "target_ref": target}
         rpc("hc.integration.mapping", "create", values)
     elif found[0]["state"] == "pending":
-        rpc("hc.integration.mapping", "write", [found[0]["id"]], values)
+        rpc("hc.integration.mapping", "write", [found[0]["id"]], {"target_ref": target})
 
 
 def _envelope(flow, day, minute, **body):
@@ -212,7 +230,7 @@ def events(today=None, po_name="P00001"):
          f"proc-{stamp}-1",
          _envelope("procedure_completed", today, 30, procedure={
              "id": f"PROC-{stamp}-1", "code": "Central line insertion",
-             "department_code": "ICU", "cost_center": "CC-ICU",
+             "department_code": "ICU", "cost_center": COST_CENTRE,
              "performed_at": today.isoformat() + "T07:20:00Z", "charge_amount": "850.00",
              "supplies": [{"product_code": "GZ-10", "quantity": 4},
                           {"product_code": "GLV-M", "quantity": 2}]})),

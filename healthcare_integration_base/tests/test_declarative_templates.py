@@ -42,6 +42,19 @@ class TemplateCase(IntegrationCase):
         self.assertEqual(message.state, "done", message.last_error)
         return message
 
+    def map_code(self, mapping_type, code, record):
+        return self.Mapping.create(
+            {"mapping_type": mapping_type, "external_code": code,
+             "target_ref": f"{record._name},{record.id}"}
+        )  # fmt: skip
+
+    def receipt_flow(self):
+        """The goods receipt template, its operation code IN mapped to the receipts."""
+        flow = self.flow_of("goods_receipt")
+        warehouse = self.env["stock.warehouse"].search([], limit=1)
+        self.map_code("receipt_operation_type", "IN", warehouse.in_type_id)
+        return flow
+
     def bound(self, object_type, external_id, model):
         return self.Binding._find_record(self.backend, object_type, external_id, model)
 
@@ -91,7 +104,7 @@ class TestDeclarativeTemplates(TemplateCase):
         product = self.env["product.product"].create(
             {"name": "Insulin", "default_code": "INS", "is_storable": True}
         )
-        flow = self.flow_of("goods_receipt")
+        flow = self.receipt_flow()
         receipt = {"id": "GR-1", "operation_type": "IN", "supplier_ref": "SUP-1",
                    "lines": [{"product_code": "INS", "quantity": "24"}]}  # fmt: skip
         self.run_event(flow, {"receipt": receipt})

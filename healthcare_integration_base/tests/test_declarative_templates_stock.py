@@ -26,7 +26,7 @@ class TestDeclarativeTemplatesStock(TemplateCase):
                             "lines": lines}}  # fmt: skip
 
     def test_goods_receipt_lots_and_expiry_validated(self):
-        flow = self.flow_of("goods_receipt")
+        flow = self.receipt_flow()
         lots = [
             {"product_code": "INS-10", "lot": "LOT-A", "quantity": "20",
              "expires_on": "2027-06-30T00:00:00Z"},
@@ -45,7 +45,7 @@ class TestDeclarativeTemplatesStock(TemplateCase):
         self.assertEqual(self.insulin.qty_available, 30)
 
     def test_refused_validation_applies_nothing(self):
-        flow = self.flow_of("goods_receipt")
+        flow = self.receipt_flow()
         pickings = self.env["stock.picking"].search_count([])
         # a lot-tracked product without its lot: Odoo refuses the validation
         message = self.enqueue(
@@ -68,8 +68,8 @@ class TestDeclarativeTemplatesStock(TemplateCase):
         flow = self.env["hc.integration.flow"].browse(
             self.env["hc.integration.flow"].hc_import_definition(self.backend.code, definition)
         )
-        self.Mapping.create({"mapping_type": "department_stock_location", "external_code": "ICU",
-                             "target_ref": f"stock.location,{icu.id}"})  # fmt: skip
+        self.map_code("department_stock_location", "ICU", icu)
+        self.map_consumption_type()
         body = self.procedure()
         body["procedure"]["supplies"] = [{"product_code": "GZ", "quantity": 4, "used": 1}]
         message = self.enqueue(self.event(flow, body), flow=flow)
@@ -115,9 +115,14 @@ class TestDeclarativeTemplatesStock(TemplateCase):
         )
         return icu, account
 
+    def map_consumption_type(self):
+        warehouse = self.env["stock.warehouse"].search([], limit=1)
+        self.map_code("department_consumption_type", "ICU", warehouse.out_type_id)
+
     def test_procedure_completed_consumes_supplies_and_captures_the_charge(self):
         icu, account = self.department()
         flow = self.flow_of("procedure_completed")
+        self.map_consumption_type()
         preview = flow._hc_preview(self.event(flow, self.procedure()))
         self.assertIn("No mapping yet for department_stock_location 'ICU'", preview["errors"][0])
         # the department code has no stock location yet: a pending row of the flow's type
