@@ -1,6 +1,7 @@
 from odoo import api, models
 
 
+# pylint: disable=consider-merging-classes-inherited
 class HcHrSync(models.AbstractModel):
     """An account an identity platform provisions through SCIM keeps its e-mail and login.
 

@@ -105,6 +105,7 @@ PAYROLL_FLOW_SPECS = [
 ]
 
 
+# pylint: disable=consider-merging-classes-inherited
 class HcIntegrationBackend(models.Model):
     _inherit = "hc.integration.backend"
 
