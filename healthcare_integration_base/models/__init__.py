@@ -36,6 +36,7 @@ from . import hc_integration_exception
 from . import hc_integration_webhook_hit
 from . import hc_integration_webhook_refusal
 from . import hc_integration_webhook
+from . import hc_integration_webhook_flow_cache
 from . import hc_integration_http_client
 from . import hc_integration_flow_pull
 from . import hc_integration_puller

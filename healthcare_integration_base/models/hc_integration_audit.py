@@ -8,7 +8,7 @@ import psycopg2
 
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import config
+from odoo.tools import SQL, config
 
 from ..tools import audit_chain
 from ..tools.payload import canonical_json
@@ -206,9 +206,23 @@ class HcIntegrationAudit(models.Model):
         trace_id=None,
     ):
         """Append one entry. ``summary`` must hold no personal data and no secret."""
-        return self.sudo().create(
+        return self._hc_insert_entry(
             self._prepare_values(action, summary, message, record, backend, actor_type, trace_id)
         )
+
+    @api.model
+    def _hc_insert_entry(self, values):
+        """One plain INSERT of prepared values: an entry has no computed or related field
+        and no create override, and every delivery writes one (issue 13), so the ORM's
+        create machinery would be pure overhead."""
+        self.env.cr.execute(
+            SQL(
+                "INSERT INTO hc_integration_audit (%s) VALUES %s RETURNING id",
+                SQL(", ").join(SQL.identifier(name) for name in values),
+                tuple(None if value is False else value for value in values.values()),
+            )
+        )
+        return self.sudo().browse(self.env.cr.fetchone()[0])
 
     @api.model
     def _log_many(self, action, messages, summary, actor_type=None):

@@ -268,6 +268,7 @@ class HcIntegrationMessage(models.Model):
         if not message_id:
             return self._hc_already_received(values)
         message = self.browse(message_id)
+        self._hc_cache_inserted(message, values)
         self._hc_announce(message, flow, values)
         return message, "created"
 
@@ -333,6 +334,15 @@ class HcIntegrationMessage(models.Model):
         )
         row = self.env.cr.fetchone()
         return row[0] if row else None
+
+    @api.model
+    def _hc_cache_inserted(self, message, values):
+        """Put the columns just inserted in the ORM cache (not the payload), so that what
+        follows in the request (audit, wake-up) does not read the row back."""
+        for name, value in values.items():
+            field = self._fields.get(name)
+            if field is not None and name != "payload":
+                self.env.cache.insert_missing(message, field, (value,))
 
     @api.model
     def _hc_already_received(self, values):

@@ -126,7 +126,12 @@ class HcIntegrationSecret(models.Model):
             "WHERE res_model = %s AND res_id = %s AND field_name IN %s",
             (record._name, record.id, tuple(field_names)),
         )
-        rows = self.env.cr.fetchall()
+        return self._hc_decrypt_rows(record, self.env.cr.fetchall())
+
+    @api.model
+    def _hc_decrypt_rows(self, record, rows):
+        """``{field_name: plaintext}`` of ``[(field_name, ciphertext)]`` rows of
+        ``record`` (the webhook receiver reads them with its flow look-up)."""
         if not rows:
             return {}
         cipher = self._get_cipher()  # fails clearly without a (valid) key

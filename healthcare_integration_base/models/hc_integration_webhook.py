@@ -157,29 +157,6 @@ class HcIntegrationWebhook(models.AbstractModel):
         return self.with_env(env).sudo().with_context(hc_actor="backend")
 
     @api.model
-    def _hc_find_flow(self, backend_code, flow_code):
-        """The active inbound flow of an active backend, or an empty recordset.
-
-        One indexed query rather than an ORM search on ``backend_id.code``: it runs twice
-        per delivery (body limit, then the receiver) on the ingest hot path, where the
-        ORM's domain parsing costs more than the query itself."""
-        flows = self.env["hc.integration.flow"]
-        if not backend_code or not flow_code:
-            return flows
-        self.env.cr.execute(
-            """
-            SELECT f.id FROM hc_integration_flow f
-              JOIN hc_integration_backend b ON b.id = f.backend_id
-             WHERE b.code = %s AND f.code = %s AND b.active AND f.active
-               AND f.direction = 'inbound'
-             LIMIT 1
-            """,
-            (str(backend_code), str(flow_code)),
-        )
-        row = self.env.cr.fetchone()
-        return flows.browse(row[0]) if row else flows
-
-    @api.model
     def _hc_receive_checked(self, backend_code, flow_code, headers, body, content_type, context):
         """Find the flow, check the delivery (content type, size, signature, rate limit,
         body, contract) and queue it; ``(status, answer, trace id)`` or a
@@ -348,7 +325,7 @@ class HcIntegrationWebhook(models.AbstractModel):
     @api.model
     def _hc_verify_signature(self, backend, headers, raw):
         try:
-            secrets = backend._get_webhook_secrets()
+            secrets = self._hc_signing_secrets(backend)
         except UserError:
             # no or wrong encryption key: we cannot check anything, the sender should retry
             _logger.error("Backend %s: webhook secrets cannot be decrypted", backend.code)

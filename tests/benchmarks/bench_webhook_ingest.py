@@ -1,29 +1,49 @@
 #!/usr/bin/env python3
-"""Benchmark: webhook ingest throughput against a bare Odoo route, and realtime latency.
+"""Benchmark: webhook ingest against the floor of durable intake in the same server, the
+cost of one delivery stage by stage, and realtime latency.
 
 Run: ``python3 tests/benchmarks/bench_webhook_ingest.py [--requests N] [--concurrency C]
-[--latency-events K] [--keep]``
+[--rounds R] [--breakdown-deliveries D] [--latency-events K] [--keep]``
 
 A real Odoo server (``workers=2``, one cron worker) on a fresh database
-``hc_bench_<8 hex>`` with ``healthcare_integration_base`` installed:
+``hc_bench_<8 hex>`` with ``healthcare_integration_base`` and the test-only addon
+``tests/benchmarks/addons/hc_bench_floor`` installed (that path is added to the addons
+path of this database's install and server only):
 
-* **Throughput** — the same client (``requests`` sessions, ``--concurrency`` threads,
-  default 8) sends ``--requests`` (default 1,000) signed POSTs to
-  ``/healthcare/webhook/<backend>/<flow>`` of a *batch* flow (stored, not processed, so
-  the cron worker does not compete for the CPU), then the same number of ``GET
-  /web/health`` (Odoo's own route, through the same database dispatch), after a warm-up
-  of both. Each is measured twice, alternating, and the better run counts. Printed:
-  requests/s of each and the ratio webhook/health (goal >= 0.6).
-* **Realtime latency** — on the now idle server, ``--latency-events`` (default 30) events
-  are posted one at a time to a *realtime* flow (no-op handler); after each ``202`` the
+* **Throughput** — the same client (``--concurrency`` threads, default 8, plain
+  ``http.client``, one connection per request as Odoo's HTTP/1.0 workers answer) sends
+  ``--requests`` (default 1,000) POSTs of the same signed sample events, built and signed
+  before the clock starts, to
+
+  - ``/healthcare/webhook/<backend>/<flow>`` of a *batch* flow (stored, not processed,
+    so the cron worker does not compete for the CPU), and
+  - ``/hc_bench/floor``: a bare ``auth='none'`` route that inserts the body into a table
+    and commits — the floor of durable intake in Odoo.
+
+  After a warm-up of both, ``--rounds`` (default 3) rounds alternate webhook and floor;
+  the best round of each counts. Printed: requests/s of each and the ratio webhook/floor
+  (goal >= 0.8), and the server's own median queries and time per request of each route
+  (from Odoo's request log).
+* **Breakdown of one delivery** — ``odoo shell`` calls the controller's code path
+  (``_hc_body_limit`` then ``_hc_receive``, then the commit) ``--breakdown-deliveries``
+  times (default 200) for the batch flow and for a realtime flow, with each stage's
+  method wrapped to measure it: flow lookup, secret, signature, rate limit, parsing,
+  schema validation, minimisation, the idempotent insert, audit, wake-up, NOTIFY, commit,
+  and the rest. Time is exclusive (a stage nested in another counts for itself only);
+  queries are counted with Odoo's global query counter. Printed: the median ms and
+  queries of each stage per delivery.
+* **Realtime latency** — on the idle server, ``--latency-events`` (default 30) events are
+  posted one at a time to the realtime flow (no-op handler); after each ``202`` the
   database is polled every 5 ms until the message is ``done``. Printed: p50 and p95 of
   "202 received → done observed" (goal p95 <= 1 s).
 
-It prints figures and asserts nothing. The database is dropped at the end unless
+It prints figures and asserts nothing. The machine may be shared: compare the two sides
+of one run, not figures of different runs. The database is dropped at the end unless
 ``--keep``.
 """
 
 import argparse
+import http.client
 import re
 import shutil
 import statistics
@@ -34,27 +54,141 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import requests
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.system import harness
 
-GOAL_RATIO = 0.6
+GOAL_RATIO = 0.8
 GOAL_P95 = 1.0
 WARMUP = 50
+FLOOR_ADDONS = Path(__file__).resolve().parent / "addons"
+FLOOR_PATH = "/hc_bench/floor"
+
+#: Run in ``odoo shell``: the controller's code path, stage by stage (see the docstring).
+BREAKDOWN_SCRIPT = r"""
+import statistics
+import time
+
+import odoo
+from odoo import api
+from odoo.addons.healthcare_integration_base.tools import standard_webhooks
+
+RUN, SECRET, COUNT, FLOWS = __ARGS__
+
+#: stage -> [(model, method)] wrapped; a stage nested in another counts for itself only
+STAGES = {
+    "flow lookup": [("hc.integration.webhook", "_hc_find_flow"),
+                    ("hc.integration.webhook", "_hc_target_flow"),
+                    ("hc.integration.webhook", "_hc_flow_info")],
+    "secret": [("hc.integration.backend", "_get_webhook_secrets")],
+    "signature": [(None, "verify")],
+    "rate limit": [("hc.integration.webhook.hit", "_hc_check_and_record")],
+    "parse (JSON)": [("hc.integration.webhook", "_hc_parse")],
+    "schema validation": [("hc.integration.webhook", "_hc_check_contract")],
+    "minimise + row values": [("hc.integration.message", "_hc_minimize"),
+                              ("hc.integration.message", "_prepare_message_values")],
+    "insert (idempotent)": [("hc.integration.message", "_hc_insert_if_new")],
+    "audit": [("hc.integration.audit", "_log"),
+              ("hc.integration.audit", "_hc_insert_entry")],
+    "wake-up trigger": [("hc.integration.processor", "_wake_up")],
+    "NOTIFY": [("ir.cron", "_notifydb")],
+}
+ORDER = list(STAGES) + ["commit", "rest (receiver, Odoo)"]
+REST = "rest (receiver, Odoo)"
+
+state = {"stage": REST, "stack": [], "last": 0.0, "queries": 0, "sample": None}
 
 
-def _quantile(values, q):
-    values = sorted(values)
-    return values[min(len(values) - 1, max(0, round(q * (len(values) - 1))))]
+def switch(stage):
+    now, queries = time.perf_counter(), odoo.sql_db.sql_counter
+    sample = state["sample"]
+    if sample is not None:
+        entry = sample.setdefault(state["stage"], [0.0, 0])
+        entry[0] += (now - state["last"]) * 1000
+        entry[1] += queries - state["queries"]
+    state.update(stage=stage, last=now, queries=queries)
+
+
+def wrap(stage, function):
+    def wrapper(*args, **kwargs):
+        state["stack"].append(state["stage"])
+        switch(stage)
+        try:
+            return function(*args, **kwargs)
+        finally:
+            switch(state["stack"].pop())
+    return wrapper
+
+
+for stage, targets in STAGES.items():
+    for model, method in targets:
+        if model is None:
+            setattr(standard_webhooks, method, wrap(stage, getattr(standard_webhooks, method)))
+            continue
+        cls = type(env[model])
+        if hasattr(cls, method):
+            setattr(cls, method, wrap(stage, getattr(cls, method)))
+
+cr = env.cr
+cr_commit = type(cr).commit
+
+
+def deliver(flow_code, number):
+    body = (
+        '{"contact":{"external_id":"%s-%s","name":"bench %s %s"},'
+        '"event_type":"contact.upsert","occurred_at":"2026-01-01T00:00:00Z",'
+        '"schema_version":"1.0","simulate":"noop"}' % (RUN, number, RUN, number)
+    ).encode()
+    event_id = "%s-%s-%s" % (RUN, flow_code, number)
+    headers = standard_webhooks.sign_headers(SECRET, event_id, body)
+    headers["Content-Type"] = "application/json"
+    headers["Content-Length"] = str(len(body))
+    nobody = api.Environment(cr, None, {})  # auth='none': no user, like the route
+    receiver = nobody["hc.integration.webhook"]
+    flow_id, _limit = receiver._hc_body_limit("bench", flow_code)
+    status, answer, _headers = receiver._hc_receive(
+        "bench", flow_code, headers, lambda limit: body, "application/json",
+        flow_id=flow_id, source="127.0.0.1",
+    )
+    assert status == 202, (status, answer)
+    state["stack"].append(state["stage"])
+    switch("commit")
+    cr_commit(cr)  # pylint: disable=invalid-commit
+    switch(state["stack"].pop())
+
+
+result = {}
+for flow_code in FLOWS:
+    samples = []
+    for number in range(COUNT + 20):
+        state["sample"] = {} if number >= 20 else None  # 20 warm-up deliveries
+        switch(REST)
+        deliver(flow_code, number)
+        switch(REST)
+        if state["sample"] is not None:
+            samples.append(state["sample"])
+    stages = {}
+    for stage in ORDER:
+        values = [sample.get(stage, [0.0, 0]) for sample in samples]
+        stages[stage] = (
+            statistics.median(v[0] for v in values),
+            statistics.median(v[1] for v in values),
+        )
+    totals = [sum(v[0] for v in sample.values()) for sample in samples]
+    queries = [sum(v[1] for v in sample.values()) for sample in samples]
+    result[flow_code] = {
+        "stages": stages,
+        "total_ms": statistics.median(totals),
+        "total_queries": statistics.median(queries),
+    }
+"""
 
 
 def server_breakdown(log_text):
     """Median queries, SQL time and other time per route, from Odoo's request log lines
-    (``"POST /path HTTP/1.1" 202 - <queries> <sql s> <other s>``)."""
+    (``"POST /path HTTP/1.x" 202 - <queries> <sql s> <other s>``)."""
     pattern = re.compile(
-        r'"(GET|POST) (/web/health|/healthcare/webhook/\S+) HTTP/1.1" \d+ - '
+        r'"(POST) (/hc_bench/floor|/healthcare/webhook/\S+) HTTP/1.[01]" \d+ - '
         r"(\d+) ([\d.]+) ([\d.]+)"
     )
     samples = {}
@@ -75,162 +209,242 @@ def server_breakdown(log_text):
     }
 
 
-def run_load(count, concurrency, send):
-    """Call ``send(i)`` for i in range(count) from ``concurrency`` threads; returns
-    ``(requests/s, statuses)``."""
-    statuses = {}
-    lock = threading.Lock()
+class RawClient:
+    """The same minimal client for both routes: prepared requests sent over one new
+    connection each (Odoo's workers speak HTTP/1.0 and close after each answer)."""
 
-    def one(number):
-        status = send(number)
-        with lock:
-            statuses[status] = statuses.get(status, 0) + 1
+    def __init__(self, port):
+        self.port = port
 
-    start = time.perf_counter()
-    with ThreadPoolExecutor(concurrency) as pool:
-        list(pool.map(one, range(count)))
-    return count / (time.perf_counter() - start), statuses
+    def send(self, request):
+        path, headers, body = request
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            connection.request("POST", path, body=body, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            return response.status
+        finally:
+            connection.close()
+
+    def run(self, requests, concurrency):
+        """Send every prepared request from ``concurrency`` threads; ``(req/s, statuses)``."""
+        statuses = {}
+        lock = threading.Lock()
+
+        def one(request):
+            status = self.send(request)
+            with lock:
+                statuses[status] = statuses.get(status, 0) + 1
+
+        start = time.perf_counter()
+        with ThreadPoolExecutor(concurrency) as pool:
+            list(pool.map(one, requests))
+        return len(requests) / (time.perf_counter() - start), statuses
+
+
+def prepare(sender, run, first, count, path=None):
+    """``count`` signed sample events (numbers from ``first``), as ``(path, headers,
+    body)``; to the webhook, or with the same headers and bodies to ``path``."""
+    requests = []
+    webhook_path = sender.url.split("127.0.0.1:", 1)[1].split("/", 1)[1]
+    for number in range(first, first + count):
+        body = sender.encode(harness.contact_event(run, number, simulate="noop"))
+        headers = sender._sw.sign_headers(sender.secret, f"{run}-{number}", body)
+        headers["Content-Type"] = "application/json"
+        requests.append((path or "/" + webhook_path, headers, body))
+    return requests
+
+
+def seed(server, secret):
+    batch = server.run_script(
+        harness.seed_sample_flow_script(
+            "bench", "ingest", secret, flow_values={"sync_mode": "batch"}
+        )
+    )
+    server.run_script(
+        f"""
+flow = env["hc.integration.flow"].browse({batch["flow_id"]}).copy(
+    {{"code": "realtime", "sync_mode": "realtime"}})
+result = flow.id
+"""
+    )
+
+
+def measure_throughput(server, sender, args):
+    client = RawClient(server.port)
+    run = harness.unique_name("i")
+    numbers = iter(range(0, 10**9, args.requests))
+    client.run(prepare(sender, run, next(numbers), WARMUP), args.concurrency)
+    client.run(prepare(sender, run, next(numbers), WARMUP, FLOOR_PATH), args.concurrency)
+    rates = {"webhook": [], "floor": []}
+    for _round in range(args.rounds):
+        for side, path in (("webhook", None), ("floor", FLOOR_PATH)):
+            requests = prepare(sender, run, next(numbers), args.requests, path)
+            rate, statuses = client.run(requests, args.concurrency)
+            rates[side].append(rate)
+            print(f"{side} round: {rate:.1f} req/s, answers {statuses}", flush=True)
+    return rates
+
+
+def measure_latency(server, realtime, db, count):
+    # the batch flow's messages are processed by the lanes' scheduled runs: wait until
+    # they are (and the cron worker is idle again), or the first realtime events would
+    # queue behind them
+    harness.wait_until(
+        lambda: (
+            not harness.scalar(
+                db, "SELECT count(*) FROM hc_integration_message WHERE state != 'done'"
+            )
+            or server.trigger_cron(harness.LANE_CRON_XMLID)
+        ),
+        600,
+        2,
+        "the batch messages processed",
+    )
+    time.sleep(3)
+    run = harness.unique_name("l")
+    latencies = []
+    conn = harness.pg_connect(db)
+    try:
+        with conn.cursor() as cr:
+            for number in range(count):
+                body = realtime.encode(harness.contact_event(run, f"rt{number}", simulate="noop"))
+                response = realtime.post(f"{run}-rt-{number}", body)
+                accepted = time.perf_counter()
+                assert response.status_code == 202, response.text
+                message_id = response.json()["message_id"]
+                deadline = accepted + 30
+                while time.perf_counter() < deadline:
+                    cr.execute(
+                        "SELECT state FROM hc_integration_message WHERE id = %s", (message_id,)
+                    )
+                    if cr.fetchone()[0] == "done":
+                        latencies.append(time.perf_counter() - accepted)
+                        break
+                    time.sleep(0.005)
+                else:
+                    latencies.append(float("inf"))
+                time.sleep(0.5)  # idle again before the next event
+    finally:
+        conn.close()
+    return latencies
+
+
+def _quantile(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, max(0, round(q * (len(values) - 1))))]
+
+
+def print_breakdown(breakdown):
+    flows = list(breakdown)
+    print()
+    print("one delivery, stage by stage (odoo shell, controller code path, median of each):")
+    header = "".join(f"{flow + ' ms':>14}{'queries':>9}" for flow in flows)
+    print(f"  {'stage':<26}{header}")
+    for stage in breakdown[flows[0]]["stages"]:
+        cells = "".join(
+            f"{breakdown[flow]['stages'][stage][0]:>14.3f}"
+            f"{breakdown[flow]['stages'][stage][1]:>9.0f}"
+            for flow in flows
+        )
+        print(f"  {stage:<26}{cells}")
+    totals = "".join(
+        f"{breakdown[flow]['total_ms']:>14.3f}{breakdown[flow]['total_queries']:>9.0f}"
+        for flow in flows
+    )
+    print(f"  {'total (median delivery)':<26}{totals}")
+
+
+def print_results(args, rates, log_text, breakdown, latencies):
+    webhook, floor = max(rates["webhook"]), max(rates["floor"])
+    ratio = webhook / floor
+    print()
+    print(
+        f"{args.requests:,} requests per round, {args.rounds} rounds each (alternating, best "
+        f"counts), {args.concurrency} client threads, workers=2"
+    )
+    print(f"signed webhook POST (batch flow)        {webhook:>8.1f} req/s")
+    print(f"floor: bare auth='none' INSERT + commit {floor:>8.1f} req/s")
+    print(
+        f"ratio webhook / floor: {ratio:.2f} (goal >= {GOAL_RATIO}: "
+        f"{'met' if ratio >= GOAL_RATIO else 'MISSED'})"
+    )
+    for route, (count, queries, sql_ms, python_ms) in server_breakdown(log_text).items():
+        print(
+            f"  server side, {route}: {count} requests, median {queries:.0f} queries, "
+            f"{sql_ms:.1f} ms in SQL, {python_ms:.1f} ms in Python"
+        )
+    if breakdown:
+        print_breakdown(breakdown)
+    if latencies:
+        p50, p95 = _quantile(latencies, 0.5), _quantile(latencies, 0.95)
+        print(
+            f"realtime latency, 202 → done, {len(latencies)} events: p50 {p50 * 1000:.0f} ms, "
+            f"p95 {p95 * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms "
+            f"(goal p95 <= {GOAL_P95 * 1000:.0f} ms: {'met' if p95 <= GOAL_P95 else 'MISSED'})"
+        )
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--breakdown-deliveries", type=int, default=200)
     parser.add_argument("--latency-events", type=int, default=30)
     parser.add_argument("--keep", action="store_true", help="keep the database")
     args = parser.parse_args(argv)
 
     workdir = Path(tempfile.mkdtemp(prefix="hc_bench_"))
-    db = harness.unique_name("hc_bench_")
+    db = harness.unique_name(harness.BENCH_PREFIX)
     print(f"database {db}, working directory {workdir}")
     secret = harness.new_webhook_secret()
+    addons_path = f"{harness.REPO_ROOT},{FLOOR_ADDONS}"
     server = None
+    breakdown, latencies, log_text = {}, [], ""
     try:
-        harness.install_database(db, workdir)
-        server = harness.OdooServer(db, workdir, name="bench", workers=2, max_cron_threads=1)
-        batch = server.run_script(
-            harness.seed_sample_flow_script(
-                "bench", "ingest", secret, flow_values={"sync_mode": "batch"}
-            )
+        harness.install_database(
+            db, workdir, addons=f"{harness.BASE_ADDON},hc_bench_floor", addons_path=addons_path
         )
-        server.run_script(
-            f"""
-flow = env["hc.integration.flow"].browse({batch["flow_id"]}).copy(
-    {{"code": "realtime", "sync_mode": "realtime"}})
-result = flow.id
-"""
+        server = harness.OdooServer(
+            db,
+            workdir,
+            name="bench",
+            workers=2,
+            max_cron_threads=1,
+            options={"addons_path": addons_path},
         )
+        seed(server, secret)
         server.start()
-        run = harness.unique_name("i")
-        ingest = harness.WebhookSender(server.base_url, "bench", "ingest", secret, timeout=60)
-        realtime = harness.WebhookSender(server.base_url, "bench", "realtime", secret, timeout=60)
-        health_url = server.url("/web/health")
-        local = threading.local()
-
-        def session():
-            if not hasattr(local, "session"):
-                local.session = requests.Session()
-            return local.session
-
-        counter = iter(range(10**9))
-        counter_lock = threading.Lock()
-
-        def post_webhook(_number):
-            with counter_lock:
-                number = next(counter)
-            body = ingest.encode(harness.contact_event(run, number, simulate="noop"))
-            return ingest.post(f"{run}-{number}", body).status_code
-
-        def get_health(_number):
-            return session().get(health_url, timeout=60).status_code
-
-        run_load(WARMUP, args.concurrency, post_webhook)
-        run_load(WARMUP, args.concurrency, get_health)
-        webhook_rates, health_rates = [], []
-        for _round in range(2):
-            rate, statuses = run_load(args.requests, args.concurrency, post_webhook)
-            webhook_rates.append(rate)
-            print(f"webhook round: {rate:.1f} req/s, answers {statuses}")
-            rate, statuses = run_load(args.requests, args.concurrency, get_health)
-            health_rates.append(rate)
-            print(f"/web/health round: {rate:.1f} req/s, answers {statuses}")
-
-        # -- realtime latency on an idle server ------------------------------------------
-        # the batch flow's messages are processed by the lanes' scheduled runs: wait until
-        # they are (and the cron worker is idle again), or the first realtime events would
-        # queue behind them
-        harness.wait_until(
-            lambda: (
-                not harness.scalar(
-                    db,
-                    "SELECT count(*) FROM hc_integration_message WHERE state != 'done'",
-                )
-                or server.trigger_cron(harness.LANE_CRON_XMLID)
-            ),
-            600,
-            2,
-            "the batch messages processed",
-        )
-        time.sleep(3)
-        latencies = []
-        conn = harness.pg_connect(db)
-        try:
-            with conn.cursor() as cr:
-                for number in range(args.latency_events):
-                    event_id = f"{run}-rt-{number}"
-                    body = realtime.encode(
-                        harness.contact_event(run, f"rt{number}", simulate="noop")
+        sender = harness.WebhookSender(server.base_url, "bench", "ingest", secret, timeout=60)
+        rates = measure_throughput(server, sender, args)
+        if args.breakdown_deliveries:
+            script = BREAKDOWN_SCRIPT.replace(
+                "__ARGS__",
+                repr(
+                    (
+                        harness.unique_name("b"),
+                        secret,
+                        args.breakdown_deliveries,
+                        ["ingest", "realtime"],
                     )
-                    response = realtime.post(event_id, body)
-                    accepted = time.perf_counter()
-                    assert response.status_code == 202, response.text
-                    message_id = response.json()["message_id"]
-                    deadline = accepted + 30
-                    while time.perf_counter() < deadline:
-                        cr.execute(
-                            "SELECT state FROM hc_integration_message WHERE id = %s",
-                            (message_id,),
-                        )
-                        if cr.fetchone()[0] == "done":
-                            latencies.append(time.perf_counter() - accepted)
-                            break
-                        time.sleep(0.005)
-                    else:
-                        latencies.append(float("inf"))
-                    time.sleep(0.5)  # idle again before the next event
-        finally:
-            conn.close()
+                ),
+            )
+            breakdown = server.run_script(script, timeout=1800)
+        if args.latency_events:
+            realtime = harness.WebhookSender(
+                server.base_url, "bench", "realtime", secret, timeout=60
+            )
+            latencies = measure_latency(server, realtime, db, args.latency_events)
     finally:
-        log_text = ""
         if server is not None:
             server.stop()
             log_text = server.log_text()
         if not args.keep:
             harness.drop_database(db, data_dir=workdir / "data")
             shutil.rmtree(workdir, ignore_errors=True)
-
-    breakdown = server_breakdown(log_text)
-    webhook, health = max(webhook_rates), max(health_rates)
-    ratio = webhook / health
-    print()
-    print(f"{args.requests:,} requests per round, {args.concurrency} client threads, workers=2")
-    print(f"signed webhook POST (batch flow)   {webhook:>8.1f} req/s")
-    print(f"GET /web/health                    {health:>8.1f} req/s")
-    print(
-        f"ratio webhook / health: {ratio:.2f} (goal >= {GOAL_RATIO}: "
-        f"{'met' if ratio >= GOAL_RATIO else 'MISSED'})"
-    )
-    for route, (count, queries, sql_ms, python_ms) in breakdown.items():
-        print(
-            f"  server side, {route}: {count} requests, median {queries:.0f} queries, "
-            f"{sql_ms:.1f} ms in SQL, {python_ms:.1f} ms in Python"
-        )
-    p50, p95 = _quantile(latencies, 0.5), _quantile(latencies, 0.95)
-    print(
-        f"realtime latency, 202 → done, {len(latencies)} events: p50 {p50 * 1000:.0f} ms, "
-        f"p95 {p95 * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms "
-        f"(goal p95 <= {GOAL_P95 * 1000:.0f} ms: {'met' if p95 <= GOAL_P95 else 'MISSED'})"
-    )
+    print_results(args, rates, log_text, breakdown, latencies)
     return 0
 
 

@@ -266,8 +266,9 @@ def _launcher(workdir):
     return str(path)
 
 
-def install_database(db_name, workdir, addons=BASE_ADDON, timeout=600):
-    """Create ``db_name`` with ``addons`` installed, without demo data."""
+def install_database(db_name, workdir, addons=BASE_ADDON, timeout=600, addons_path=None):
+    """Create ``db_name`` with ``addons`` installed, without demo data (``addons_path``:
+    another path than the repository's, e.g. with the benchmarks' test-only addons)."""
     data_dir = Path(workdir) / "data"
     log_path = Path(workdir) / f"install-{db_name}.log"
     cmd = [
@@ -275,7 +276,7 @@ def install_database(db_name, workdir, addons=BASE_ADDON, timeout=600):
         _launcher(workdir),
         "-d",
         db_name,
-        f"--addons-path={REPO_ROOT}",
+        f"--addons-path={addons_path or REPO_ROOT}",
         f"--data-dir={data_dir}",
         "-i",
         addons,
