@@ -7,17 +7,21 @@ WINDOW_SECONDS = 60
 
 
 class HcIntegrationWebhookHit(models.Model):
-    """One row per authenticated webhook delivery: the sliding-window log behind the
-    per-backend rate limit.
+    """Per-backend delivery counters behind the rate limit: one row per backend, second
+    and database connection, holding how many deliveries that connection accepted then.
 
     The limit must hold across every Odoo worker and server, so it lives in PostgreSQL.
     A single counter row would make concurrent requests of one backend update the same
     row: under REPEATABLE READ the losers get serialization failures and Odoo re-runs
-    them, which turns a burst into a retry storm. Here each request only *inserts* its own
-    row and *counts* the recent rows of its backend through an index, so requests never
-    wait for each other. The price is precision: requests that run at the same instant do
-    not see each other's uncommitted rows, so a burst may exceed the limit by at most the
-    number of requests in flight at once (the number of workers).
+    them, which turns a burst into a retry storm. Here each connection only updates its
+    *own* row (``shard`` is the PostgreSQL backend pid: a connection runs one transaction
+    at a time, so the earlier writer of that row has always committed before this
+    transaction's snapshot), and the check sums the rows of the last minute: at most 60
+    per connection, whatever the limit, where counting one row per delivery grew with
+    the traffic (issue 13). The price is precision: requests that run at the same instant
+    do not see each other's uncommitted counts, so a burst may exceed the limit by at
+    most the number of requests in flight at once (the number of workers); and the window
+    slides by whole seconds.
     """
 
     _name = "hc.integration.webhook.hit"
@@ -29,12 +33,17 @@ class HcIntegrationWebhookHit(models.Model):
         "hc.integration.backend", required=True, readonly=True, ondelete="cascade"
     )
     hit_at = fields.Datetime(required=True, readonly=True)
+    shard = fields.Integer(readonly=True, help="PostgreSQL backend pid of the connection.")
+    count = fields.Integer(required=True, readonly=True, default=1)
 
     def init(self):
         self.env.cr.execute(
             """
             CREATE INDEX IF NOT EXISTS hc_integration_webhook_hit_backend_at_idx
-                ON hc_integration_webhook_hit (backend_id, hit_at)
+                ON hc_integration_webhook_hit (backend_id, hit_at);
+            CREATE UNIQUE INDEX IF NOT EXISTS hc_integration_webhook_hit_slot_uniq
+                ON hc_integration_webhook_hit (backend_id, hit_at, shard)
+             WHERE shard IS NOT NULL
             """
         )
 
@@ -48,8 +57,9 @@ class HcIntegrationWebhookHit(models.Model):
             return 0
         now = now or fields.Datetime.now()
         cr = self.env.cr
+        now = now.replace(microsecond=0)
         cr.execute(
-            "SELECT count(*), min(hit_at) FROM hc_integration_webhook_hit "
+            "SELECT coalesce(sum(count), 0), min(hit_at) FROM hc_integration_webhook_hit "
             "WHERE backend_id = %s AND hit_at > %s",
             (backend.id, now - timedelta(seconds=WINDOW_SECONDS)),
         )
@@ -58,7 +68,12 @@ class HcIntegrationWebhookHit(models.Model):
             elapsed = (now - oldest).total_seconds() if oldest else 0
             return max(1, min(WINDOW_SECONDS, math.ceil(WINDOW_SECONDS - elapsed)))
         cr.execute(
-            "INSERT INTO hc_integration_webhook_hit (backend_id, hit_at) VALUES (%s, %s)",
+            """
+            INSERT INTO hc_integration_webhook_hit (backend_id, hit_at, shard, count)
+            VALUES (%s, %s, pg_backend_pid(), 1)
+            ON CONFLICT (backend_id, hit_at, shard) WHERE shard IS NOT NULL
+            DO UPDATE SET count = hc_integration_webhook_hit.count + 1
+            """,
             (backend.id, now),
         )
         return 0

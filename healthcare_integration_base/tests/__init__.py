@@ -12,6 +12,7 @@ from . import test_ingest_fail_closed
 from . import test_allowlist_subtrees
 from . import test_webhook_noise
 from . import test_webhook_flow_cache
+from . import test_webhook_rate_counter
 from . import test_alerts_and_lanes
 from . import test_audit
 from . import test_backoff
