@@ -22,6 +22,7 @@ from . import hc_integration_binding
 # the queue: messages, the processor that applies them, exceptions for people
 from . import hc_integration_message
 from . import hc_integration_message_declarative
+from . import hc_integration_ingest_indexes
 from . import hc_integration_message_link
 from . import hc_integration_linked_mixin
 from . import hc_integration_processor
