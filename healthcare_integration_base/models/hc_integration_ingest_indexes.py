@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.tools import SQL
 
 #: Single-column indexes that a composite index already serves (its leading column):
 #: ``backend_id`` by the unique (backend_id, external_id), ``flow_id`` by
@@ -17,7 +18,7 @@ def _recreate_if_full(cr, index_name):
     cr.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", (index_name,))
     row = cr.fetchone()
     if row and " WHERE " not in row[0]:
-        cr.execute(f'DROP INDEX IF EXISTS "{index_name}"')
+        cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(index_name)))
 
 
 # The indexes a delivery maintains (message and audit INSERTs), in a file of their own.
@@ -39,10 +40,11 @@ class HcIntegrationMessage(models.Model):
     wait_key = fields.Char(index="btree_not_null")
 
     def init(self):
-        super().init()
+        result = super().init()
         for index_name in REDUNDANT_MESSAGE_INDEXES:
-            self.env.cr.execute(f'DROP INDEX IF EXISTS "{index_name}"')
+            self.env.cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(index_name)))
         _recreate_if_full(self.env.cr, "hc_integration_message__wait_key_index")
+        return result
 
 
 # pylint: disable=consider-merging-classes-inherited
@@ -55,5 +57,6 @@ class HcIntegrationAudit(models.Model):
     seal_seq = fields.Integer(index="btree_not_null")
 
     def init(self):
-        super().init()
+        result = super().init()
         _recreate_if_full(self.env.cr, "hc_integration_audit__seal_seq_index")
+        return result
