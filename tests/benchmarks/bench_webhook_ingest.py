@@ -26,7 +26,8 @@ path of this database's install and server only):
   (from Odoo's request log).
 * **Breakdown of one delivery** — ``odoo shell`` calls the controller's code path
   (``_hc_body_limit`` then ``_hc_receive``, then the commit) ``--breakdown-deliveries``
-  times (default 200) for the batch flow and for a realtime flow, with each stage's
+  times (default 200) for the batch flow and for a realtime flow (and the floor's
+  INSERT and commit of the same bodies, for comparison), with each stage's
   method wrapped to measure it: flow lookup, secret, signature, rate limit, parsing,
   schema validation, minimisation, the idempotent insert, audit, wake-up, NOTIFY, commit,
   and the rest. Time is exclusive (a stage nested in another counts for itself only);
@@ -133,12 +134,25 @@ cr = env.cr
 cr_commit = type(cr).commit
 
 
+def deliver_floor(body):
+    # what /hc_bench/floor does with the same body: the baseline's stages
+    state["stack"].append(state["stage"])
+    switch("insert (idempotent)")
+    cr.execute("INSERT INTO hc_bench_floor (body) VALUES (%s) RETURNING id", (body,))
+    cr.fetchone()
+    switch("commit")
+    cr_commit(cr)  # pylint: disable=invalid-commit
+    switch(state["stack"].pop())
+
+
 def deliver(flow_code, number):
     body = (
         '{"contact":{"external_id":"%s-%s","name":"bench %s %s"},'
         '"event_type":"contact.upsert","occurred_at":"2026-01-01T00:00:00Z",'
         '"schema_version":"1.0","simulate":"noop"}' % (RUN, number, RUN, number)
     ).encode()
+    if flow_code == "floor":
+        return deliver_floor(body)
     event_id = "%s-%s-%s" % (RUN, flow_code, number)
     headers = standard_webhooks.sign_headers(SECRET, event_id, body)
     headers["Content-Type"] = "application/json"
@@ -427,7 +441,7 @@ def main(argv=None):
                         harness.unique_name("b"),
                         secret,
                         args.breakdown_deliveries,
-                        ["ingest", "realtime"],
+                        ["ingest", "realtime", "floor"],
                     )
                 ),
             )
