@@ -58,6 +58,11 @@ flows.filtered(lambda f: f.code == "employee_upsert").write(
     {"hr_provision_users": USERS, "hr_user_invitation": "sso"}
 )
 staff_group = env["res.groups"].create({"name": "Bench staff"})
+Mapping = env["hc.integration.mapping"]
+# Roles grant only groups a Settings administrator allowed (Settings › Integrations).
+Mapping._hc_set_grantable_groups(
+    Mapping._hc_grantable_groups() | staff_group | env.ref("hr.group_hr_user")
+)
 env["hc.integration.mapping"].create({
     "backend_id": backend.id, "mapping_type": "role", "external_code": "staff",
     "group_ids": [(6, 0, (staff_group | env.ref("hr.group_hr_user")).ids)],
