@@ -6,9 +6,10 @@ import uuid
 from datetime import timedelta
 from unittest.mock import patch
 
-from odoo import fields
+from odoo import SUPERUSER_ID, api, fields
 from odoo.modules.registry import DummyRLock, Registry
-from odoo.tests import TransactionCase
+from odoo.tests import BaseCase, TransactionCase
+from odoo.tests.common import get_db_name
 
 TEST_KEY = "dGVzdC1rZXktZm9yLWhlYWx0aGNhcmUtc3VpdGUtMDE="  # 32 bytes, tests only
 TEST_AUDIT_KEY = "test-audit-key-for-the-healthcare-suite"  # tests only
@@ -45,6 +46,28 @@ def purge_committed_queue(cr, backend_id):
     cr.execute("DELETE FROM hc_integration_exception WHERE message_id IN %s", [message_ids])
     cr.execute("DELETE FROM hc_integration_message WHERE id IN %s", [message_ids])
     return message_ids
+
+
+class CommittedCase(BaseCase):
+    """Tests that commit through their own cursors, so that a second database connection
+    sees the data (not a TransactionCase): the test database's registry, the encryption
+    key, and a superuser environment on a cursor. Such tests create uniquely named
+    records and remove what they created."""
+
+    #: the context of :meth:`_env`
+    env_context = {}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        free_registry_lock(cls)
+        cls.registry = Registry(get_db_name())
+        key = key_patch()
+        key.start()
+        cls.addClassCleanup(key.stop)
+
+    def _env(self, cr):
+        return api.Environment(cr, SUPERUSER_ID, dict(self.env_context))
 
 
 def audit_key_patch(value=TEST_AUDIT_KEY):

@@ -7,26 +7,14 @@ remove everything they created at the end.
 import threading
 import uuid
 
-from odoo.tests import BaseCase, tagged
+from odoo.tests import tagged
 
-from .common import free_registry_lock, key_patch, purge_committed_queue
+from .common import CommittedCase, purge_committed_queue
 
 
 @tagged("post_install", "-at_install")
-class TestClaimConcurrency(BaseCase):
+class TestClaimConcurrency(CommittedCase):
     """Not a TransactionCase: the data must be committed for a second connection to see it."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        free_registry_lock(cls)
-        from odoo.modules.registry import Registry
-        from odoo.tests.common import get_db_name
-
-        cls.registry = Registry(get_db_name())
-        key = key_patch()
-        key.start()
-        cls.addClassCleanup(key.stop)
 
     def setUp(self):
         super().setUp()
@@ -50,11 +38,6 @@ class TestClaimConcurrency(BaseCase):
             )
             self.backend_id = backend.id
         self.addCleanup(self._cleanup)
-
-    def _env(self, cr):
-        from odoo import SUPERUSER_ID, api
-
-        return api.Environment(cr, SUPERUSER_ID, {})
 
     def _enqueue(self, count, same_key=False):
         with self.registry.cursor() as cr:

@@ -6,27 +6,17 @@ remove everything they created at the end.
 
 import uuid
 
-from odoo.tests import BaseCase, tagged
+from odoo.tests import tagged
 
-from .common import free_registry_lock, key_patch, purge_committed_queue
+from .common import CommittedCase, purge_committed_queue
 
 
 @tagged("post_install", "-at_install")
-class TestExceptionCauseSummaryConcurrency(BaseCase):
+class TestExceptionCauseSummaryConcurrency(CommittedCase):
     """Two transactions opening or closing exceptions of one cause at the same time both
     commit, and the count is exact: no lost update, no serialization failure, no wait."""
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        free_registry_lock(cls)
-        from odoo.modules.registry import Registry
-        from odoo.tests.common import get_db_name
-
-        cls.registry = Registry(get_db_name())
-        key = key_patch()
-        key.start()
-        cls.addClassCleanup(key.stop)
+    env_context = {"tracking_disable": True}
 
     def setUp(self):
         super().setUp()
@@ -58,11 +48,6 @@ class TestExceptionCauseSummaryConcurrency(BaseCase):
             ]
         self.cause_key = f"error:validation:{self.flow_id}"
         self.addCleanup(self._cleanup)
-
-    def _env(self, cr):
-        from odoo import SUPERUSER_ID, api
-
-        return api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
 
     def _cleanup(self):
         with self.registry.cursor() as cr:
