@@ -48,3 +48,22 @@ class WebhookClient:
         headers["Content-Type"] = content_type
         url = f"{self.base_url}/healthcare/webhook/{backend}/{flow}"
         return self.session.post(url, data=data, headers=headers, timeout=self.timeout)
+
+
+def post_events(client, traffic, out=print):
+    """POST each ``(backend, label, flow, event_id, body)`` of ``traffic``, printing one line
+    each (and the answer's start when it is an error); returns ``[(label, HTTP status)]``,
+    599 when Odoo did not answer."""
+    results = []
+    for backend, label, flow, event_id, body in traffic:
+        try:
+            response = client.post(backend, flow, body, event_id=event_id)
+        except requests.RequestException as error:
+            out(f"---  {flow:<20} {label}: Odoo did not answer ({type(error).__name__})")
+            results.append((label, 599))
+            continue
+        results.append((label, response.status_code))
+        out(f"{response.status_code}  {flow:<20} {label}")
+        if response.status_code >= 400:
+            out(f"     {response.text[:300]}")
+    return results

@@ -20,11 +20,9 @@ import sys
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
-import requests
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from demo_client import WebhookClient
+from demo_client import WebhookClient, post_events
 
 BACKEND = "demo_hris"
 PAYROLL_BACKEND = "demo_payroll"
@@ -373,22 +371,9 @@ def credential_fhir_events(today=None):
 
 def run(base_url, secret=None, today=None, out=print):
     """Send the demo HR traffic to ``base_url``; returns ``[(label, HTTP status)]``."""
-    client = WebhookClient(base_url, secret=secret)
-    results = []
-    traffic = [(BACKEND, event) for event in events(today) + credential_fhir_events(today)]
-    traffic += [(PAYROLL_BACKEND, event) for event in payroll_events(today)]
-    for backend, (label, flow, event_id, body) in traffic:
-        try:
-            response = client.post(backend, flow, body, event_id=event_id)
-        except requests.RequestException as error:
-            out(f"---  {flow:<20} {label}: Odoo did not answer ({type(error).__name__})")
-            results.append((label, 599))
-            continue
-        results.append((label, response.status_code))
-        out(f"{response.status_code}  {flow:<20} {label}")
-        if response.status_code >= 400:
-            out(f"     {response.text[:300]}")
-    return results
+    traffic = [(BACKEND, *event) for event in events(today) + credential_fhir_events(today)]
+    traffic += [(PAYROLL_BACKEND, *event) for event in payroll_events(today)]
+    return post_events(WebhookClient(base_url, secret=secret), traffic, out)
 
 
 def main(argv=None):

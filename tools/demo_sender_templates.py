@@ -24,11 +24,9 @@ import xmlrpc.client
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-import requests
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from demo_client import WebhookClient
+from demo_client import WebhookClient, post_events
 
 BACKEND = "demo_operations"
 #: The inbound templates, in the order their systems send.
@@ -247,22 +245,12 @@ def run(base_url, secret=None, today=None, out=print, db=None, login=None, passw
     except (xmlrpc.client.Error, OSError, RuntimeError) as error:
         out(f"---  templates: cannot prepare them over XML-RPC ({error})")
         return [("templates", 599)]
-    client = WebhookClient(base_url, secret=secret)
-    results = []
-    for label, flow, event_id, body in events(today, data.get("po_name", "P00001")):
-        if flow not in flows:
-            continue
-        try:
-            response = client.post(BACKEND, flow, body, event_id=event_id)
-        except requests.RequestException as error:
-            out(f"---  {flow:<20} {label}: Odoo did not answer ({type(error).__name__})")
-            results.append((label, 599))
-            continue
-        results.append((label, response.status_code))
-        out(f"{response.status_code}  {flow:<20} {label}")
-        if response.status_code >= 400:
-            out(f"     {response.text[:300]}")
-    return results
+    traffic = [
+        (BACKEND, *event)
+        for event in events(today, data.get("po_name", "P00001"))
+        if event[1] in flows
+    ]
+    return post_events(WebhookClient(base_url, secret=secret), traffic, out)
 
 
 def main(argv=None):

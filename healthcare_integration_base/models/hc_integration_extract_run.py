@@ -19,6 +19,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..tools import extract_files
+from ..tools.actions import reload_notice
 from .hc_integration_processor import _testing
 
 _logger = logging.getLogger(__name__)
@@ -247,14 +248,6 @@ class HcIntegrationExtract(models.Model):
             raise UserError(self.env._("Only extracts written to a folder run on a schedule."))
         extracts.sudo().write({"next_run_at": fields.Datetime.now()})
         self.env.ref(RUN_CRON_XMLID).sudo()._trigger()
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "info",
-                "message": self.env._(
-                    "Extract requested: it runs within a few seconds. Reload to see its result."
-                ),
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return reload_notice(
+            self.env._("Extract requested: it runs within a few seconds. Reload to see its result.")
+        )

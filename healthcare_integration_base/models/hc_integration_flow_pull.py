@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from ..tools.actions import reload_notice
+
 PULL_CRON_XMLID = "healthcare_integration_base.ir_cron_pull"
 
 
@@ -60,14 +62,6 @@ class HcIntegrationFlow(models.Model):
             raise UserError(self.env._("Only inbound flows with scheduled pulls can be pulled."))
         flows.write({"pull_next_at": fields.Datetime.now()})
         self.env.ref(PULL_CRON_XMLID).sudo()._trigger()
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "info",
-                "message": self.env._(
-                    "Pull requested: it starts within a few seconds. Reload to see its result."
-                ),
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return reload_notice(
+            self.env._("Pull requested: it starts within a few seconds. Reload to see its result.")
+        )

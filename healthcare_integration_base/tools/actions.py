@@ -1,4 +1,5 @@
-"""Window actions of the suite, filtered for one record (smart buttons, dashboard links)."""
+"""Actions the suite returns: window actions filtered for one record (smart buttons,
+dashboard links) and notifications."""
 
 MODULE = "healthcare_integration_base"
 
@@ -12,3 +13,17 @@ def filtered_action(env, xmlid, domain, context=None):
     action["domain"] = domain
     action["context"] = context or {}
     return action
+
+
+def reload_notice(message):
+    """A notification saying ``message``, then a soft reload of the view (for work handed
+    to a cron, whose result shows a few seconds later)."""
+    return {
+        "type": "ir.actions.client",
+        "tag": "display_notification",
+        "params": {
+            "type": "info",
+            "message": message,
+            "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+        },
+    }
