@@ -1,7 +1,8 @@
-"""The receiver's one-query look-up of flow, backend and signing secrets (issue 13): a
-delivery costs that query, the insert and the audit entry; whatever changes the flow,
-the backend or the secret is seen by the next delivery, even through raw SQL or inside
-one transaction; the cache's methods are not reachable over RPC."""
+"""The receiver's registry cache of flows, backends and signing secrets (issue 13): a
+delivery costs one query, the INSERT of its message and audit entry; whatever changes
+the flow, the backend or the secret through the ORM is seen by the next delivery, inside
+one transaction too; the engine's own bookkeeping writes keep the cache; the cache's
+methods are not reachable over RPC."""
 
 import json
 import time
@@ -9,6 +10,7 @@ import uuid
 
 from odoo.tests import tagged
 
+from ..models.hc_integration_audit import HASHED_FIELDS
 from ..tools import standard_webhooks
 from .common import IntegrationCase
 from .http_common import OTHER_SECRET, SPEC_SECRET
@@ -41,12 +43,12 @@ class TestWebhookFlowCache(IntegrationCase):
         )
         return status, answer
 
-    def test_a_delivery_is_three_queries(self):
+    def test_a_delivery_is_one_query(self):
         self.assertEqual(self.deliver()[0], 202)  # fills the registry cache
         codes = (self.backend.code, self.flow.code)
         self.env.invalidate_all()  # a new request starts with an empty ORM cache
-        # the look-up (flow, backend, secrets), the message INSERT, the audit INSERT
-        with self.assertQueryCount(3):
+        # one statement: the message and its audit entry
+        with self.assertQueryCount(1):
             status, answer = self.deliver(codes=codes)
         self.assertEqual(status, 202)
         message = self.Message.browse(answer["message_id"])
@@ -55,24 +57,46 @@ class TestWebhookFlowCache(IntegrationCase):
         self.assertEqual(entry.action, "message.received")
         self.assertEqual(entry.company_id, self.flow.company_id)
         self.assertEqual(entry.actor_type, "backend")
+        self.assertEqual(entry.trace_id, message.trace_id)
+        self.assertEqual(entry.backend_id, self.backend)
+        # the hash PostgreSQL computed is the one verification recomputes
+        values = {name: entry[name] for name in HASHED_FIELDS}
+        values.update(
+            user_id=entry.user_id.id,
+            backend_id=self.backend.id,
+            message_id=message.id,
+            company_id=entry.company_id.id,
+        )
+        self.assertEqual(entry.content_hash, self.Audit._content_hash(values))
 
-    def test_raw_sql_change_of_the_flow_is_seen(self):
+    def test_an_unknown_address_costs_no_query(self):
+        self.assertEqual(self.deliver()[0], 202)
+        receiver = self.env["hc.integration.webhook"]
+        with self.assertQueryCount(0):
+            self.assertFalse(receiver._hc_find_flow(self.backend.code, "no_such_flow"))
+            self.assertFalse(receiver._hc_find_flow("no_such_backend", self.flow.code))
+
+    def test_raw_sql_change_is_seen_once_the_cache_is_emptied(self):
+        """Like Odoo's other configuration caches: raw SQL bypasses the invalidation."""
         self.assertEqual(self.deliver()[0], 202)
         self.env.cr.execute(
             "UPDATE hc_integration_flow SET max_body_bytes = 10 WHERE id = %s", (self.flow.id,)
         )
         self.env.invalidate_all()
+        self.env.registry.clear_cache()
         self.assertEqual(self.deliver()[0], 413)
-        self.env.cr.execute(
-            "UPDATE hc_integration_flow SET payload_format = 'x12' WHERE id = %s",
-            (self.flow.id,),
-        )
-        self.env.cr.execute(
-            "UPDATE hc_integration_flow SET max_body_bytes = 1000000 WHERE id = %s",
-            (self.flow.id,),
-        )
-        self.env.invalidate_all()
-        self.assertEqual(self.deliver()[0], 415)
+
+    def test_bookkeeping_writes_keep_the_cache(self):
+        registry = self.env.registry
+        self.assertEqual(self.deliver()[0], 202)
+        registry.cache_invalidated.clear()
+        self.flow.write({"pull_last_at": self.later(hours=0), "pull_failure_count": 2})
+        self.env.flush_all()
+        self.assertNotIn("default", registry.cache_invalidated)
+        self.flow.write({"pull_last_at": self.later(hours=0), "max_body_bytes": 10})
+        self.env.flush_all()
+        self.assertIn("default", registry.cache_invalidated)
+        self.assertEqual(self.deliver()[0], 413)
 
     def test_orm_changes_in_the_same_transaction_are_seen(self):
         self.assertEqual(self.deliver()[0], 202)
@@ -109,10 +133,15 @@ class TestWebhookFlowCacheRpc(RpcCase):
             self.assertRpcRefused(
                 user,
                 "hc.integration.webhook",
-                "_hc_row_values",
+                "_hc_receivers",
+                match="Private methods",
+            )
+            self.assertRpcRefused(
+                user,
+                "hc.integration.webhook",
+                "_hc_rows",
                 "hc.integration.backend",
-                self.backend.id,
-                "0/(0,1)",
+                [self.backend.id],
                 match="Private methods",
             )
             self.assertRpcRefused(

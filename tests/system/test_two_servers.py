@@ -1,6 +1,7 @@
 """Two Odoo servers on one database (issue 13 §5): deliveries spread over both, lanes
-claim on both, one server killed mid-batch loses and repeats nothing, and a real-time
-wake-up posted to one server starts the other server's cron worker.
+claim on both, one server killed mid-batch loses and repeats nothing, a real-time
+wake-up posted to one server starts the other server's cron worker, and configuration
+changes reach both servers' receivers.
 
 Both servers are separate prefork processes (2 HTTP workers each) on their own ports,
 sharing one PostgreSQL database as N servers behind a reverse proxy would. The flow runs
@@ -18,6 +19,8 @@ applications and the master pid names the server.
    scheduled an hour ahead, so only a trigger and its ``NOTIFY`` can start a lane. Events
    posted to A, one at a time, are applied by B's cron worker long before B's idle sleep
    (60 s and more) would have let it look for due work on its own.
+3. A signing secret rotated and a flow archived by a script on one server's side reach
+   the receiver's registry cache in every HTTP worker of both servers at once.
 """
 
 import os
@@ -251,3 +254,48 @@ def test_realtime_wake_up_reaches_the_other_servers_cron_worker(probe_database, 
         "events posted to the server without cron, applied by the other server's cron "
         f"worker after {', '.join(f'{s:.1f}' for s in latencies)} s"
     )
+
+
+def test_configuration_changed_elsewhere_reaches_every_servers_receiver(
+    probe_database, hc_server_factory
+):
+    """The receiver keeps flows, backends and signing secrets in Odoo's registry cache:
+    a change written by another process (here a script, ``odoo shell``, which Odoo does
+    not signal by itself) empties it in every worker of every server."""
+    db = probe_database
+    run = harness.unique_name("cfg")
+    old_secret, new_secret = harness.new_webhook_secret(), harness.new_webhook_secret()
+    servers = [
+        hc_server_factory(db, name=f"odoo-cfg-{name}", workers=2, max_cron_threads=0)
+        for name in ("a", "b")
+    ]
+    ids = servers[0].run_script(
+        harness.seed_sample_flow_script(
+            "sys_cfg", "contacts", old_secret, flow_values={"sync_mode": "batch"}
+        )
+    )
+    for server in servers:
+        server.start()
+    numbers = iter(range(10**6))
+
+    def statuses(secret):
+        """Answers of each server's workers (several deliveries each: both workers)."""
+        answers = set()
+        for server in servers:
+            sender = harness.WebhookSender(server.base_url, "sys_cfg", "contacts", secret)
+            for _ in range(6):
+                number = next(numbers)
+                body = sender.encode(harness.contact_event(run, number))
+                answers.add((server.name, sender.post(f"{run}-{number}", body).status_code))
+        return {status for _name, status in answers}, answers
+
+    assert statuses(old_secret)[0] == {202}  # every worker has the flow cached now
+    servers[0].run_script(
+        f"env['hc.integration.backend'].browse({ids['backend_id']}).webhook_secret = {new_secret!r}"
+    )
+    assert statuses(old_secret)[0] == {401}, statuses(old_secret)[1]
+    assert statuses(new_secret)[0] == {202}
+    servers[1].run_script(f"env['hc.integration.flow'].browse({ids['flow_id']}).active = False")
+    assert statuses(new_secret)[0] == {404}
+    for server in servers:
+        server.stop()
