@@ -12,6 +12,7 @@ from odoo.tools import SQL, config
 
 from ..tools import audit_chain
 from ..tools.payload import canonical_json
+from ..tools.sql_columns import column_list
 
 _logger = logging.getLogger(__name__)
 
@@ -29,6 +30,9 @@ HASHED_FIELDS = (
     "summary",
 )
 SUMMARY_MAX = 500
+#: Stands for the message id in an entry's content until PostgreSQL knows it (see
+#: ``_hc_entry_of_inserted_message``).
+MESSAGE_ID_SENTINEL = "\x00message_id\x00"
 KEY_ENV_VAR = "HC_AUDIT_KEY"
 KEY_CONFIG_OPTION = "hc_audit_key"
 #: How far an entry's time may run behind the entries sealed before it (a transaction
@@ -178,21 +182,73 @@ class HcIntegrationAudit(models.Model):
             or (message.backend_id if message else None)
             or self.env["hc.integration.backend"]
         )
-        values = {
-            "timestamp": fields.Datetime.now(),
-            "actor_type": self._actor(actor_type),
-            "user_id": self.env.uid,
-            "backend_id": backend.id or False,
-            "action": action,
-            "message_id": message.id if message else False,
-            "res_model": record._name if record else False,
-            "res_id": record.id if record else False,
-            "trace_id": trace_id or (message.trace_id if message else False) or False,
-            "summary": (summary or "")[:SUMMARY_MAX],
-            "company_id": (message.company_id if message else backend.company_id).id or False,
-        }
+        values = self._entry_values(
+            action,
+            summary,
+            backend_id=backend.id,
+            message_id=message.id if message else False,
+            record=record,
+            actor_type=actor_type,
+            trace_id=trace_id or (message.trace_id if message else False),
+            company_id=(message.company_id if message else backend.company_id).id,
+        )
         values["content_hash"] = self._content_hash(values)
         return values
+
+    @api.model
+    def _entry_values(
+        self, action, summary, *, backend_id, message_id, record, actor_type, trace_id, company_id
+    ):
+        """The columns of an entry (its content hash apart), in the order they are hashed.
+        An entry whose actor is a backend names no user (the superuser is not one)."""
+        actor_type = self._actor(actor_type)
+        return {
+            "timestamp": fields.Datetime.now(),
+            "actor_type": actor_type,
+            "user_id": False if actor_type == "backend" else self.env.uid,
+            "backend_id": backend_id or False,
+            "action": action,
+            "message_id": message_id,
+            "res_model": record._name if record else False,
+            "res_id": record.id if record else False,
+            "trace_id": trace_id or False,
+            "summary": (summary or "")[:SUMMARY_MAX],
+            "company_id": company_id or False,
+        }
+
+    @api.model
+    def _hc_entry_of_inserted_message(self, action, summary, backend, trace_id, company_id):
+        """SQL that appends one entry about the message which the data-modifying CTE
+        ``inserted`` of the same statement creates (``RETURNING id``), and returns its
+        ``message_id``: no entry, no row, when that CTE inserts nothing.
+
+        Every delivery writes its message and this entry (issue 13): one statement saves
+        a round trip. The content hash covers the message id, known only in the
+        statement: Python renders the canonical content around it, PostgreSQL puts the id
+        in and hashes (``sha256`` of the same UTF-8 text; verification recomputes it in
+        Python like any other entry's)."""
+        values = self._entry_values(
+            action,
+            summary,
+            backend_id=backend.id,
+            message_id=MESSAGE_ID_SENTINEL,
+            record=None,
+            actor_type=None,
+            trace_id=trace_id,
+            company_id=company_id,
+        )
+        before, after = self._content_text(values).split(canonical_json(MESSAGE_ID_SENTINEL))
+        names = [name for name in values if name != "message_id"]
+        return SQL(
+            "INSERT INTO hc_integration_audit (%s, message_id, content_hash) "
+            "SELECT %s, inserted.id, "
+            "encode(sha256(convert_to(%s || inserted.id::text || %s, 'UTF8')), 'hex') "
+            "FROM inserted RETURNING message_id",
+            column_list(tuple(names)),
+            SQL(", ").join(None if values[name] is False else values[name] for name in names),
+            before,
+            after,
+        )
 
     @api.model
     def _log(
@@ -217,9 +273,9 @@ class HcIntegrationAudit(models.Model):
         create machinery would be pure overhead."""
         self.env.cr.execute(
             SQL(
-                "INSERT INTO hc_integration_audit (%s) VALUES %s RETURNING id",
-                SQL(", ").join(SQL.identifier(name) for name in values),
-                tuple(None if value is False else value for value in values.values()),
+                "INSERT INTO hc_integration_audit (%s) VALUES (%s) RETURNING id",
+                column_list(tuple(values)),
+                SQL(", ").join(None if value is False else value for value in values.values()),
             )
         )
         return self.sudo().browse(self.env.cr.fetchone()[0])
@@ -236,6 +292,11 @@ class HcIntegrationAudit(models.Model):
 
     @api.model
     def _content_hash(self, values):
+        return hashlib.sha256(self._content_text(values).encode()).hexdigest()
+
+    @api.model
+    def _content_text(self, values):
+        """The canonical JSON text that an entry's content hash is the SHA-256 of."""
         content = []
         for name in HASHED_FIELDS:
             value = values.get(name)
@@ -245,7 +306,7 @@ class HcIntegrationAudit(models.Model):
         if values.get("company_id"):
             # entries written before the company column hash as they always did
             content.append(values["company_id"])
-        return hashlib.sha256(canonical_json(content).encode()).hexdigest()
+        return canonical_json(content)
 
     # ------------------------------------------------------------------------------------
     # Chain
