@@ -22,31 +22,20 @@ SELECT res_id, field_name, ciphertext FROM hc_integration_secret
  WHERE res_model = 'hc.integration.backend' AND res_id IN %s AND field_name IN %s
 """
 
-#: Flow fields the engine itself writes while it runs (a pull's position and outcome):
-#: the receiver never reads them, so writing them keeps the cache (a pull every minute
-#: would otherwise empty Odoo's whole default cache group, in every worker, each time).
-VOLATILE_FIELDS = {
-    "hc.integration.flow": frozenset(
-        {
-            "pull_cursor",
-            "pull_watermark",
-            "pull_next_at",
-            "pull_last_at",
-            "pull_last_error",
-            "pull_failure_count",
-            "pull_run_started_at",
-            "pull_last_summary",
-            "circuit_failure_count",  # outbound flows, counted on each failed delivery
-        }
-    ),
-}
+
+def _runtime_fields(model):
+    """The fields the engine itself writes while it runs (a pull's position and outcome, a
+    circuit's state; ``hc.integration.audited.mixin``): the receiver never reads them, so
+    they stay out of the cache and writing them keeps it (a pull every minute would
+    otherwise empty Odoo's whole default cache group, in every worker, each time)."""
+    return frozenset(getattr(model, "_hc_audit_runtime_fields", ()))
 
 
 def _column_fields(model):
     """The fields of ``model`` kept in the cache: stored columns, prefetched, neither
     translated nor company-dependent (their cache values depend on the context), nor
     written by the engine as it runs."""
-    volatile = VOLATILE_FIELDS.get(model._name, ())
+    volatile = _runtime_fields(model)
     return [
         field
         for field in model._fields.values()
@@ -196,7 +185,7 @@ class HcIntegrationReceiverConfiguration(models.AbstractModel):
     def write(self, vals):
         # at once: what this transaction reads next must not come from the cache
         result = super().write(vals)
-        if set(vals) - VOLATILE_FIELDS.get(self._name, frozenset()):
+        if set(vals) - _runtime_fields(self):
             self._hc_receivers_changed()
         return result
 
@@ -204,8 +193,7 @@ class HcIntegrationReceiverConfiguration(models.AbstractModel):
         # what every flush writes, stored computed and related fields too (they never pass
         # through write())
         result = super()._write_multi(vals_list)
-        volatile = VOLATILE_FIELDS.get(self._name, frozenset())
-        if any(set(vals) - volatile for vals in vals_list):
+        if set().union(*vals_list) - _runtime_fields(self):
             self._hc_receivers_changed()
         return result
 
