@@ -10,6 +10,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools.misc import file_open
 
 from ..tools.actions import filtered_action
+from ..tools.json_schema import inline_local_refs
 from ..tools.payload import apply_allowlist, is_url_code, parse_allowlist
 
 _logger = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ def _load_validator(schema_path):
         schema = json.load(schema_file)
     validator_class = jsonschema.validators.validator_for(schema)
     validator_class.check_schema(schema)
-    return validator_class(schema, format_checker=validator_class.FORMAT_CHECKER)
+    return validator_class(inline_local_refs(schema), format_checker=validator_class.FORMAT_CHECKER)
 
 
 class HcIntegrationFlow(models.Model):

@@ -7,6 +7,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..tools import declarative_definition as decl
+from ..tools.json_schema import inline_local_refs
 from .hc_integration_flow import _describe_schema_error
 
 DECLARATIVE = "hc.integration.handler.declarative"
@@ -19,7 +20,7 @@ _STORED_ON_FLOW = (*_FLOW_KEYS, "schema_versions")
 def _validator(schema_json):
     schema = json.loads(schema_json)
     validator_class = jsonschema.validators.validator_for(schema)
-    return validator_class(schema, format_checker=validator_class.FORMAT_CHECKER)
+    return validator_class(inline_local_refs(schema), format_checker=validator_class.FORMAT_CHECKER)
 
 
 # pylint: disable=consider-merging-classes-inherited

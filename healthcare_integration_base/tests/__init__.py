@@ -10,6 +10,7 @@ from . import test_openapi
 from . import test_webhook_unavailable
 from . import test_ingest_fail_closed
 from . import test_allowlist_subtrees
+from . import test_contract_refs
 from . import test_webhook_noise
 from . import test_webhook_flow_cache
 from . import test_webhook_rate_counter

@@ -7,6 +7,7 @@ from freezegun import freeze_time
 
 from odoo.tests import TransactionCase, tagged
 
+from ..tools import payload as payload_tools
 from ..tools.payload import apply_allowlist
 from .stand_ins import HrisStandIn, TransportCase, iso
 
@@ -69,6 +70,22 @@ class TestAllowlistFunction(TransactionCase):
         payload = {"employee": {"[]": [SSN], "*": SSN, ".": SSN, "external_id": "E1"}}
         kept, _dropped = apply_allowlist(payload, EMPLOYEE_PATHS)
         self.assertEqual(kept, {"employee": {"external_id": "E1"}})
+
+    def test_compiled_list_is_shared_and_never_changed_by_a_payload(self):
+        # the compiled tree is cached per list of paths (every delivery of a flow)
+        tree = payload_tools._compile(tuple(EMPLOYEE_PATHS))
+        before = repr(tree)
+        first, _dropped = apply_allowlist(
+            {"employee": {"external_id": "E1", "x": 1}}, EMPLOYEE_PATHS
+        )
+        second, dropped = apply_allowlist(
+            {"employee": {"roles": ["a"], "ssn": SSN}}, EMPLOYEE_PATHS
+        )
+        self.assertIs(payload_tools._compile(tuple(EMPLOYEE_PATHS)), tree)
+        self.assertEqual(repr(tree), before)
+        self.assertEqual(first, {"employee": {"external_id": "E1"}})
+        self.assertEqual(second, {"employee": {"roles": ["a"]}})
+        self.assertEqual(dropped, ["employee.ssn"])
 
 
 @tagged("post_install", "-at_install")

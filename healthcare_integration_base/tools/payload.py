@@ -15,6 +15,7 @@ children that are listed themselves, so a field the sender nests under an allow-
 name (``employee.roles: [{"ssn": …}]``) is dropped like any other.
 """
 
+import functools
 import hashlib
 import json
 import re
@@ -37,8 +38,12 @@ def parse_allowlist(text):
     return paths
 
 
+@functools.lru_cache(maxsize=256)
 def _compile(paths):
-    """Build a tree of path parts: {'employee': {'external_id': {_LEAF: True}, ...}}."""
+    """Build a tree of path parts: {'employee': {'external_id': {_LEAF: True}, ...}}.
+
+    Cached per tuple of paths: every delivery of a flow minimises with the same list,
+    and :func:`_apply` only reads the tree."""
     tree = {}
     for path in paths:
         node = tree
@@ -94,7 +99,7 @@ def apply_allowlist(payload, paths):
     """Return ``(kept, dropped_paths)``: a copy of ``payload`` holding only allowed paths,
     and the paths that were removed (for logging counts, never values)."""
     dropped = []
-    kept = _apply(payload, _compile(paths), "", dropped)
+    kept = _apply(payload, _compile(tuple(paths)), "", dropped)
     return ({} if kept is _DROP else kept), dropped
 
 
