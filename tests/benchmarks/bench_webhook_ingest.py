@@ -23,13 +23,14 @@ path of this database's install and server only):
 
   After a warm-up of both (``WARMUP`` requests each, enough for the first round not to
   pay for what a fresh server and fresh tables do once), ``--rounds`` (default 6) rounds
-  alternate webhook and floor. The ratio webhook/floor (goal >= 0.8) is the median of
-  the ratios of each webhook round to the floor round right after it: the pace of a
-  shared machine drifts, two adjacent rounds share it (the best round of each side
-  against the other is printed too). Printed besides: requests/s and the CPU time per
-  request of the Odoo server and of PostgreSQL (``psutil``), medians over the rounds,
-  and the server's own median queries and time per request of each route (from Odoo's
-  request log).
+  alternate webhook and floor, the side that goes first alternating too (webhook-floor,
+  floor-webhook, …). The ratio webhook/floor (goal >= 0.8) is the median of the ratios
+  of the two rounds of each pair: the pace of a shared machine drifts, two adjacent
+  rounds share it, and with the order alternating a drift favours neither side (the best
+  round of each side against the other is printed too). Printed besides: requests/s
+  and the CPU time per request of the Odoo server and of PostgreSQL (``psutil``),
+  medians over the rounds, and the server's own median queries and time per request of
+  each route (from Odoo's request log).
 * **Breakdown of one delivery** — ``odoo shell`` calls the controller's code path
   (``_hc_body_limit`` then ``_hc_receive``, then the commit) ``--breakdown-deliveries``
   times (default 200) for the batch flow and for a realtime flow (and the floor's
@@ -322,8 +323,11 @@ def measure_throughput(server, sender, args):
     client.run(prepare(sender, run, next(numbers), WARMUP), args.concurrency)
     client.run(prepare(sender, run, next(numbers), WARMUP, FLOOR_PATH), args.concurrency)
     rounds = {"webhook": [], "floor": []}
-    for _round in range(args.rounds):
-        for side, path in (("webhook", None), ("floor", FLOOR_PATH)):
+    sides = (("webhook", None), ("floor", FLOOR_PATH))
+    for number in range(args.rounds):
+        # who goes first alternates: a host speeding up or slowing down during the run
+        # would otherwise always favour the side that goes second, or first
+        for side, path in sides if number % 2 == 0 else sides[::-1]:
             requests = prepare(sender, run, next(numbers), args.requests, path)
             before = cpu_seconds(server)
             rate, statuses = client.run(requests, args.concurrency)
@@ -413,8 +417,8 @@ def print_breakdown(breakdown):
 
 def print_results(args, rounds, log_text, breakdown, latencies):
     webhook, floor = rounds["webhook"], rounds["floor"]
-    # each webhook round against the floor round right after it: the machine's pace
-    # drifts (shared host), a pair shares it
+    # the two rounds of each pair against each other: the machine's pace drifts (shared
+    # host), a pair shares it
     paired = statistics.median(w[0] / f[0] for w, f in zip(webhook, floor, strict=True))
     best = max(w[0] for w in webhook) / max(f[0] for f in floor)
     print()
