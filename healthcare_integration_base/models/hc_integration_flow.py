@@ -9,8 +9,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools.misc import file_open
 
+from ..tools import json_schema
 from ..tools.actions import filtered_action
-from ..tools.json_schema import inline_local_refs
 from ..tools.payload import apply_allowlist, is_url_code, parse_allowlist
 
 _logger = logging.getLogger(__name__)
@@ -22,9 +22,8 @@ ACTIVE_STATES = ("pending", "retry", "processing", "waiting")
 def _load_validator(schema_path):
     with file_open(schema_path, "rb") as schema_file:
         schema = json.load(schema_file)
-    validator_class = jsonschema.validators.validator_for(schema)
-    validator_class.check_schema(schema)
-    return validator_class(inline_local_refs(schema), format_checker=validator_class.FORMAT_CHECKER)
+    jsonschema.validators.validator_for(schema).check_schema(schema)
+    return json_schema.validator(schema)
 
 
 class HcIntegrationFlow(models.Model):

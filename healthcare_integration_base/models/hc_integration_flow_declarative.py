@@ -1,13 +1,11 @@
 import functools
 import json
 
-import jsonschema
-
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..tools import declarative_definition as decl
-from ..tools.json_schema import inline_local_refs
+from ..tools import json_schema
 from .hc_integration_flow import _describe_schema_error
 
 DECLARATIVE = "hc.integration.handler.declarative"
@@ -18,9 +16,7 @@ _STORED_ON_FLOW = (*_FLOW_KEYS, "schema_versions")
 
 @functools.lru_cache(maxsize=64)
 def _validator(schema_json):
-    schema = json.loads(schema_json)
-    validator_class = jsonschema.validators.validator_for(schema)
-    return validator_class(inline_local_refs(schema), format_checker=validator_class.FORMAT_CHECKER)
+    return json_schema.validator(json.loads(schema_json))
 
 
 # pylint: disable=consider-merging-classes-inherited

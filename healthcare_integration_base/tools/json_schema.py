@@ -1,9 +1,9 @@
 """Contracts made cheaper to apply: local ``$ref``s inlined once, when a schema is loaded.
 
 ``jsonschema`` resolves every ``$ref`` it meets while validating (a look-up in its
-registry, a JSON pointer walk, a new scope): for the suite's contracts, whose ``$defs``
-hold the event's entity and its shared types, that was about a third of each delivery's
-validation (issue 13). A reference that is only a reference (``{"$ref": "#/..."}``, no
+registry, a JSON pointer walk, a new scope) on every delivery; the suite's contracts keep
+the event's entity and shared types in ``$defs`` (issue 13; measured on contact.upsert:
+58.5 → 53.6 µs per validation). A reference that is only a reference (``{"$ref": "#/..."}``, no
 other keyword) to a part of the same document that declares no identifier of its own
 means exactly that part, so it is replaced by it; recursive references, references with
 sibling keywords, to other documents or to anchors stay as they are (the root keeps its
@@ -13,8 +13,17 @@ messages.
 
 from urllib.parse import unquote
 
+import jsonschema
+
 #: Keywords that give a part of a schema its own identity or scope: never inlined.
 _SCOPE_KEYWORDS = ("$id", "$anchor", "$dynamicAnchor", "$dynamicRef", "$recursiveAnchor")
+
+
+def validator(schema):
+    """The validator of ``schema`` (its draft's class, formats checked), local
+    references inlined."""
+    validator_class = jsonschema.validators.validator_for(schema)
+    return validator_class(inline_local_refs(schema), format_checker=validator_class.FORMAT_CHECKER)
 
 
 def inline_local_refs(schema):
