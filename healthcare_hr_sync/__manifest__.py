@@ -6,6 +6,7 @@
     "website": "https://github.com/healthcare-integration-suite/odoo-addons",
     "author": "Healthcare Integration Suite contributors",
     "license": "LGPL-3",
+    "uninstall_hook": "uninstall_hook",
     # account: payroll journals post entries (the suite installs it anyway: revenue cycle)
     "depends": ["healthcare_integration_base", "hr", "analytic", "account", "digest"],
     "data": [

@@ -1,6 +1,7 @@
 from . import models
 from . import wizards
 from . import controllers
+from .hooks import uninstall_hook
 from .tools import log_redaction, sql_log_redaction
 
 # logged tracebacks never print PostgreSQL DETAIL lines (row values): see the module

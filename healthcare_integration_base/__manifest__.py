@@ -7,6 +7,7 @@
     "website": "https://github.com/healthcare-integration-suite/odoo-addons",
     "author": "Healthcare Integration Suite contributors",
     "license": "LGPL-3",
+    "uninstall_hook": "uninstall_hook",
     "application": True,
     "depends": ["base", "mail", "base_automation"],
     "external_dependencies": {"python": ["cryptography", "jsonschema", "rapidfuzz", "requests"]},
