@@ -1,1 +1,2 @@
 from . import scim
+from . import scim_guard

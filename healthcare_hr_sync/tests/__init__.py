@@ -27,3 +27,4 @@ from . import test_scim_token
 from . import test_scim_owned_email
 from . import test_business_chain
 from . import test_extract_hr_events
+from . import test_scim_unavailable

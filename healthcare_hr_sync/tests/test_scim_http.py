@@ -47,10 +47,15 @@ class TestScimHttp(ScimCase):
             ("GET", "/Users?filter=(userName%20eq%20%22a%22", None, 400, "invalidFilter"),
             ("POST", "/Users", {"schemas": []}, 400, "invalidValue"),
             ("DELETE", "/Schemas", None, 405, None),
+            # a method the route does not take: werkzeug's 405, through the HTTP guard
+            ("TRACE", "/Users", None, 405, None),
         ]
         for method, path, body, status, scim_type in cases:
             response = self.scim(method, path, body)
             self.assertEqual(response.status_code, status, (method, path, response.text))
+            self.assertEqual(
+                response.headers["Content-Type"].split(";")[0], "application/scim+json"
+            )
             document = response.json()
             self.assertEqual(document["status"], str(status))
             self.assertEqual(document.get("scimType"), scim_type)

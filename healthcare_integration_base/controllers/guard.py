@@ -24,6 +24,10 @@ when it is imported:
 * a webhook sender whose address is in its cool-down (it kept being refused) is answered
   ``429`` before ``_serve_db`` opens anything: no cursor, no write.
 
+Another addon guards its own prefix with :func:`guard_prefix` and its own error format
+(``healthcare_hr_sync``: SCIM errors on ``/scim/v2``, so that an identity platform retries
+an outage instead of reading a ``404`` as "no such user").
+
 Every other path is untouched. The wrappers are installed once per process; the guard is
 active as soon as the addon's Python code is imported, i.e. once a registry with the
 addon has been loaded — or from the start when the server is run with
@@ -66,29 +70,46 @@ def problem_response(status, detail, *, headers=None, reason=None, **extra):
     return response
 
 
-def unavailable_response():
-    return problem_response(
+#: ``{path prefix: answer}``: the guarded prefixes and how each answers; ``answer(status,
+#: detail, *, headers=None, reason=None, **extra)`` returns a complete response.
+_ANSWERS = {}
+
+
+def guard_prefix(prefix, answer):
+    """Guard the paths under ``prefix`` too, answering in ``answer``'s format."""
+    _ANSWERS[prefix] = answer
+
+
+guard_prefix(PREFIX, problem_response)
+
+
+def unavailable_response(answer=problem_response):
+    return answer(
         503,
         "The database is unavailable; retry later.",
         headers={"Retry-After": str(RETRY_AFTER_UNAVAILABLE)},
     )
 
 
-def _from_http_exception(exc):
+def _from_http_exception(exc, answer):
     headers = {
         name: value
         for name, value in exc.get_headers()
         if name.lower() not in ("content-type", "content-length")
     }
     detail = exc.description if isinstance(exc.description, str) else None
-    return problem_response(exc.code, detail or exc.name, headers=headers)
+    return answer(exc.code, detail or exc.name, headers=headers)
 
 
-def _is_ours(request):
+def _answer_for(request):
+    """How the guard answers on the path of ``request``, or None where it does not."""
     try:
-        return request.httprequest.path.startswith(PREFIX)
+        path = request.httprequest.path
+        return next(
+            (answer for prefix, answer in _ANSWERS.items() if path.startswith(prefix)), None
+        )
     except Exception:  # noqa: BLE001 - never let the guard itself fail a request
-        return False
+        return None
 
 
 def _cooled_down(request):
@@ -112,7 +133,8 @@ def _cooled_down(request):
 
 def _guarded_serve_db(original):
     def _serve_db(self):
-        if not _is_ours(self):
+        answer = _answer_for(self)
+        if answer is None:
             return original(self)
         cooled_down = _cooled_down(self)
         if cooled_down is not None:
@@ -122,21 +144,21 @@ def _guarded_serve_db(original):
         except HTTPException as exc:
             if exc.code is None:  # a complete response raised through abort()
                 raise
-            return _from_http_exception(exc)
+            return _from_http_exception(exc, answer)
         except DATABASE_ERRORS as exc:
             _logger.warning(
                 "%s: database unavailable (%s), answered 503",
                 self.httprequest.path,
                 type(exc.__cause__ or exc).__name__,
             )
-            return unavailable_response()
+            return unavailable_response(answer)
         except (AccessDenied, AccessError):
-            return problem_response(403, "Access denied.", title="Forbidden", reason="forbidden")
+            return answer(403, "Access denied.", title="Forbidden", reason="forbidden")
         except UserError:
-            return problem_response(400, "The request cannot be processed.")
+            return answer(400, "The request cannot be processed.")
         except Exception:
             _logger.exception("%s: unexpected error, answered 500", self.httprequest.path)
-            return problem_response(500, "An unexpected error occurred; it was logged.")
+            return answer(500, "An unexpected error occurred; it was logged.")
 
     _serve_db.__wrapped__ = original
     setattr(_serve_db, _MARK, True)
@@ -145,10 +167,11 @@ def _guarded_serve_db(original):
 
 def _guarded_serve_nodb(original):
     def _serve_nodb(self):
-        if not _is_ours(self):
+        answer = _answer_for(self)
+        if answer is None:
             return original(self)
         _logger.warning("%s: no database could be opened, answered 503", self.httprequest.path)
-        return unavailable_response()
+        return unavailable_response(answer)
 
     _serve_nodb.__wrapped__ = original
     setattr(_serve_nodb, _MARK, True)
