@@ -411,7 +411,14 @@ class HcIntegrationMessage(models.Model):
             if old not in ALLOWED_FROM[state]:
                 _logger.warning("Message %s: refused state change %s -> %s", message.id, old, state)
                 continue
-            message._engine().write(dict(vals, state=state))
+            values = dict(vals, state=state)
+            if state == "done" and (message.last_error or message.error_class):
+                # a done message has no current error (the status API would report one):
+                # the failures before it stay in the audit, as queue_job clears a job's
+                # exception once it is done
+                values.setdefault("last_error", False)
+                values.setdefault("error_class", False)
+            message._engine().write(values)
             self.env["hc.integration.audit"]._log(
                 f"message.{state}",
                 f"{old} → {state}" + (f": {summary}" if summary else ""),

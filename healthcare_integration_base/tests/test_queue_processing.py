@@ -94,6 +94,30 @@ class TestQueueProcessing(IntegrationCase):
         self.assertEqual(exception.category, "technical")
         self.assertIn("Gave up after 3 attempts", exception.description)
 
+    def test_done_after_a_failure_reports_no_error_and_the_audit_keeps_it(self):
+        message = self.enqueue(self.payload("C31", "Hal", simulate="retry"))
+        self.process()
+        self.assertEqual(message.state, "retry")
+        self.assertTrue(message.last_error)
+        reason = message.last_error
+        # the other system's outage is over: the same event now goes through
+        self.env.cr.execute(
+            "UPDATE hc_integration_message SET payload = payload - 'simulate' WHERE id = %s",
+            [message.id],
+        )
+        message.invalidate_recordset(["payload"])
+        with freeze_time(message.next_attempt_at):
+            self.process()
+        self.assertEqual(message.state, "done")
+        self.assertFalse(message.last_error)
+        self.assertFalse(message.error_class)
+        status = self.env["hc.integration.webhook"]._hc_status_body(message)
+        self.assertIsNone(status["last_error"])
+        retried = self.Audit.search(
+            [("message_id", "=", message.id), ("action", "=", "message.retry")]
+        )
+        self.assertIn(reason, retried.summary)
+
     def test_conflicts_run_again_at_once_then_count_as_ordinary_failures(self):
         self.env["ir.config_parameter"].sudo().set_param("hc_integration.conflict_retries", 2)
         message = self.enqueue(self.payload("C30", "Conflict", simulate="conflict"))
