@@ -174,11 +174,14 @@ class HcRcmHandlerRemittance(models.AbstractModel):
     @api.model
     def _hc_ordering_key(self, flow, payload):
         """Transactions of one payer are posted in arrival order (a reversal after the
-        payment it reverses)."""
+        payment it reverses). Their arrival is the split of their file, so files are split
+        in the order they arrived too: split by two lanes at once, a reversal's file could
+        queue its transaction before the file of the payment it reverses (splitting is
+        quick: one file at a time costs little)."""
         if payload.get("kind") in ("transaction", "resend_conflict"):
             payer_code, _trace = self._hc_rcm_entry_key(payload.get("transaction") or {})
             return f"835:{payer_code}"
-        return None
+        return "835:files"
 
     @api.model
     def _hc_rcm_ingest(self, flow, data, content_type="application/edi-x12"):

@@ -237,6 +237,21 @@ class TestRemittancePosting(RcmCase):
         self.assertEqual(sorted(fb_items.mapped("balance")), [-30.0, 30.0])
         self.assertTrue(all(fb_items.mapped("reconciled")), "deferral and recovery matched")
 
+    def test_files_are_split_in_arrival_order_whatever_the_lanes(self):
+        original_file, _status = self.receive_835(fixture("remit_original.835"))
+        reversal_file, _status = self.receive_835(fixture("remit_reversal_denial.835"))
+        Processor = self.env["hc.integration.processor"]
+        claimed = Processor._claim(limit=10, lane=1)
+        self.assertEqual(claimed, original_file)
+        # a second lane meanwhile: the reversal's file waits until the original is split
+        self.assertFalse(Processor._claim(limit=10, lane=2))
+        Processor._process_message(claimed, owner=claimed.lease_owner)
+        self.process()
+        self.assertEqual((original_file | reversal_file).mapped("state"), ["done", "done"])
+        original_claim = self.remittance("EFT0300").claim_line_ids
+        self.assertEqual(original_claim.state, "reversed")
+        self.assertEqual(self.remittance("NOPAY0001").claim_line_ids[0].reverses_id, original_claim)
+
     def test_reversal_of_unknown_claim_is_an_exception(self):
         file_message, _status = self.post_835("remit_reversal_denial.835")
         children = self.children(file_message)
