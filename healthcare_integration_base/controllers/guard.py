@@ -25,7 +25,7 @@ when it is imported:
   ``429`` before ``_serve_db`` opens anything: no cursor, no write.
 
 Another addon guards its own prefix with :func:`guard_prefix` and its own error format
-(``healthcare_hr_sync``: SCIM errors on ``/scim/v2``, so that an identity platform retries
+(``healthcare_hr_sync``: SCIM errors on ``/scim/``, so that an identity platform retries
 an outage instead of reading a ``404`` as "no such user").
 
 Every other path is untouched. The wrappers are installed once per process; the guard is
