@@ -13,7 +13,8 @@ until the lease expires, and three consecutive timeouts count as a failure of th
 The test shrinks the limits to 20 s (Odoo's scheduler alone spends about half a second
 per job between calls on a loaded machine, and a first round runs every engine cron)
 and gives the lanes a backlog of a minute or more of work (no-op messages bulk-inserted
-with SQL); the engine has to fit its rounds into
+with SQL, for the CPU, then I/O-bound ones that last longer than the limit however fast
+the machine: 4,000 no-ops alone once took 18 s); the engine has to fit its rounds into
 whatever limits the server runs with. It fails as soon as the server logs a
 worker timeout, and otherwise waits for the backlog to be done without any help from the
 lease reaper.
@@ -35,7 +36,10 @@ from . import harness
 pytestmark = pytest.mark.system
 
 LIMIT_SECONDS = 20
-MESSAGES = 4000
+NOOP_MESSAGES = 4000
+#: 50 ms each, one cron worker: at least 30 s of work, beyond LIMIT_SECONDS on any machine.
+SLOW_TAIL = 600
+MESSAGES = NOOP_MESSAGES + SLOW_TAIL
 TIMEOUT = re.compile(r"WorkerCron \(\d+\) (timeout after|CPU time limit)")
 #: What a threaded server logs when a thread outlasts its limit, and when it reloads.
 RELOAD = re.compile(r"virtual real time limit|Initiating server reload|Initiating shutdown")
@@ -58,7 +62,10 @@ def test_backlog_longer_than_the_cron_time_limit(hc_database, hc_server_factory)
         harness.seed_sample_flow_script("sys_limit", "contacts", harness.new_webhook_secret())
     )
     backend_id = ids["backend_id"]
-    harness.bulk_insert_messages(db, ids["flow_id"], run, 1, MESSAGES, {"simulate": "noop"})
+    harness.bulk_insert_messages(db, ids["flow_id"], run, 1, NOOP_MESSAGES, {"simulate": "noop"})
+    harness.bulk_insert_messages(
+        db, ids["flow_id"], run, NOOP_MESSAGES + 1, MESSAGES, {"simulate": "slow"}
+    )
     server.start()
     server.trigger_cron(harness.LANE_CRON_XMLID)
 
